@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create or reuse the project virtual environment at .venv and install the pinned dependencies
+# plus this package (editable). Safe to run repeatedly: pip skips what is already satisfied.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null 2>&1 || python=python3
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating virtual environment at .venv"
+  "$python" -m venv .venv
+fi
+stamp=.venv/.auglift_requirements.sha256
+want="$(cat requirements.txt requirements-test.txt setup.py | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "[setup] installing pinned dependencies (first run: a few minutes)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-test.txt
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  echo "$want" > "$stamp"
+fi
