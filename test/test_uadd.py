@@ -142,7 +142,9 @@ def test_persons_are_independent_of_batching() -> None:
     kp = rng.uniform(0, 120, (4, 17, 2))
     conf = rng.uniform(0, 1, (4, 17))
     batched = depth_descriptors(depth, kp, conf).descriptors
-    single = np.concatenate([depth_descriptors(depth, kp[i : i + 1], conf[i : i + 1]).descriptors for i in range(4)])
+    single = np.concatenate(
+        [depth_descriptors(depth, kp[i : i + 1], conf[i : i + 1]).descriptors for i in range(4)]
+    )
     np.testing.assert_array_equal(batched, single)
     permuted = depth_descriptors(depth, kp[::-1], conf[::-1]).descriptors
     np.testing.assert_array_equal(permuted, batched[::-1])
