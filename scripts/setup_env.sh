@@ -8,6 +8,15 @@ python="${PYTHON:-python3.11}"
 command -v "$python" >/dev/null 2>&1 || python=python3
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating virtual environment at .venv"
+  if ! "$python" -c "import ensurepip, venv" >/dev/null 2>&1; then
+    # Debian/Ubuntu split venv out of the interpreter package.
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "[setup] error: $python has no venv module; install python3-venv (sudo apt install python3-venv)" >&2
+      exit 1
+    fi
+  fi
   "$python" -m venv .venv
 fi
 stamp=.venv/.auglift_requirements.sha256

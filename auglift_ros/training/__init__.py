@@ -1,0 +1,1 @@
+"""Training of lifters on features built by the core codec."""
