@@ -94,7 +94,7 @@ def train_lifter(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(index)
+            total += loss.item() * len(index)
             seen += len(index)
         schedule.step()
         history.append(total / max(seen, 1))

@@ -1,0 +1,431 @@
+"""Cameras, depth rendering and sensor error models for generated scenes.
+
+Coordinates: the world is y up with the floor at y = 0 (as in :mod:`auglift_ros.data.poses`); cameras use
+the ROS optical frame (REP 103 ``_optical_frame``: x right, y down, z forward). Depth images hold the
+metric z of the first surface along each pixel's ray (REP 118). People are rendered as capsules, one
+per bone, so occlusion (an arm in front of the torso, the far leg behind the near one) comes from the
+geometry rather than from labels (method.md, section 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from auglift_ros.core.skeleton import (
+    H36M_BONES,
+    H36M_FROM_COCO_SOURCES,
+    H36M_LEFT_RIGHT_PAIRS,
+    H36M_NUM_JOINTS,
+)
+
+
+@dataclass(frozen=True)
+class PinholeCamera:
+    """Ideal pinhole camera (no distortion); pixel centres at integer coordinates, as in OpenCV/ROS."""
+
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+
+    @classmethod
+    def from_fov(cls, width: int, height: int, horizontal_fov_deg: float) -> PinholeCamera:
+        """Square pixels and a centred principal point: fx = fy = (width / 2) / tan(fov / 2)."""
+        f = (width / 2.0) / np.tan(np.deg2rad(horizontal_fov_deg) / 2.0)
+        return cls(float(f), float(f), (width - 1) / 2.0, (height - 1) / 2.0, width, height)
+
+    @property
+    def K(self) -> np.ndarray:  # noqa: N802 (the standard name of the intrinsic matrix)
+        """3x3 intrinsic matrix, as in sensor_msgs/CameraInfo."""
+        return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Pixels (..., 2) of optical-frame points (..., 3); NaN for points not in front (z <= 0)."""
+        points = np.asarray(points, dtype=np.float64)
+        z = points[..., 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = self.fx * points[..., 0] / z + self.cx
+            v = self.fy * points[..., 1] / z + self.cy
+        uv = np.stack([u, v], axis=-1)
+        return np.where((z > 0)[..., None], uv, np.nan)
+
+    def ray_directions(self) -> np.ndarray:
+        """(H, W, 3) ray through each pixel centre with z = 1, so distance along it equals z-depth."""
+        x = (np.arange(self.width) - self.cx) / self.fx
+        y = (np.arange(self.height) - self.cy) / self.fy
+        rays = np.ones((self.height, self.width, 3))
+        rays[..., 0] = x[None, :]
+        rays[..., 1] = y[:, None]
+        return rays
+
+
+def random_camera(rng: np.random.Generator, width: int = 640, height: int = 480) -> PinholeCamera:
+    """Camera with a horizontal field of view drawn from 50..75 degrees.
+
+    The range spans common webcams (about 55-65 deg horizontal) and robot RGB-D colour streams (Intel
+    RealSense D435 colour: 69 deg); 640x480 is the default stream of both.
+    """
+    return PinholeCamera.from_fov(width, height, float(rng.uniform(50.0, 75.0)))
+
+
+def random_view(
+    rng: np.random.Generator,
+    *,
+    distance: tuple[float, float] = (2.0, 8.0),
+    height: tuple[float, float] = (0.8, 2.0),
+    pitch_deg: tuple[float, float] = (-20.0, 10.0),
+    yaw_deg: tuple[float, float] = (-180.0, 180.0),
+    pan_deg: tuple[float, float] = (-10.0, 10.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """World -> camera-optical rigid transform (R (3, 3), t (3,)) with p_cam = R @ p_world + t.
+
+    The camera stands ``distance`` metres (horizontally) from the vertical axis through the world
+    origin, where a person stands on the floor y = 0, at ``height`` metres, at azimuth ``yaw_deg``
+    around the person (0 = in front of them, on +z). It faces the person's axis, turned sideways by
+    ``pan_deg`` (so people are not always centred) and tilted by the absolute pitch ``pitch_deg``
+    (negative looks down). Ranges follow indoor robots and wall-mounted cameras: 2..8 m spans a person
+    filling the frame to a person across a room, 0.8..2.0 m robot-head to wall-mount heights, and
+    -20..10 deg downward wall mounts to a low robot camera looking slightly up. Close, high or steep
+    views may crop the person; :func:`joint_visibility` then marks the cropped joints.
+    """
+    d = rng.uniform(*distance)
+    h = rng.uniform(*height)
+    pitch, yaw, pan = np.deg2rad([rng.uniform(*pitch_deg), rng.uniform(*yaw_deg), rng.uniform(*pan_deg)])
+    centre = np.array([d * np.sin(yaw), h, d * np.cos(yaw)])
+    heading = yaw + np.pi + pan  # azimuth of the horizontal viewing direction
+    level = np.array([np.sin(heading), 0.0, np.cos(heading)])
+    forward = np.cos(pitch) * level + np.array([0.0, np.sin(pitch), 0.0])
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    rotation = np.stack([right, down, forward])
+    return rotation, -rotation @ centre
+
+
+ANKLE_HEIGHT = 0.08
+"""Height of the ankle joint (lateral malleolus) above the sole, metres: about 4.5% of stature."""
+
+
+def lift_to_floor(joints: np.ndarray, clearance: float = ANKLE_HEIGHT) -> np.ndarray:
+    """Shift root-relative poses (..., 17, 3) up so the lowest joint is ``clearance`` above y = 0.
+
+    The default clearance puts an ankle joint at its height above the sole, so a standing person's feet
+    rest on the floor.
+    """
+    lifted = np.array(joints, dtype=np.float64)
+    lifted[..., 1] += clearance - lifted[..., 1].min(axis=-1, keepdims=True)
+    return lifted
+
+
+def place_in_camera(joints_world: np.ndarray, rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
+    """World points (..., 3) -> camera optical frame with the transform from :func:`random_view`."""
+    return np.asarray(joints_world, dtype=np.float64) @ np.asarray(rotation).T + np.asarray(translation)
+
+
+def floor_plane(rotation: np.ndarray, translation: np.ndarray) -> tuple[np.ndarray, float]:
+    """The world floor y = 0 in the camera frame as (normal, offset): points x with normal . x = offset."""
+    normal = np.asarray(rotation)[:, 1]
+    return normal, float(normal @ np.asarray(translation))
+
+
+# Capsule radius per bone (metres), H36M_BONES order. Adult anthropometry (e.g. ANSUR II girths / 2 pi,
+# rounded): torso 0.14 / 0.13 (chest depth ~0.25, width ~0.33: a circle between the two), hip block
+# 0.09, thigh 0.08, shin 0.055, neck 0.06, head 0.10 (a sphere, see render_depth), shoulder girdle
+# 0.07, upper arm 0.05, forearm 0.04.
+H36M_LIMB_RADII: np.ndarray = np.array(
+    [
+        0.09, 0.08, 0.055,  # right hip block, thigh, shin
+        0.09, 0.08, 0.055,  # left
+        0.14, 0.13, 0.06, 0.10,  # pelvis->spine, spine->thorax, neck, head
+        0.07, 0.05, 0.04,  # left shoulder girdle, upper arm, forearm
+        0.07, 0.05, 0.04,  # right
+    ]
+)  # fmt: skip
+"""Default capsule radius of each bone, metres (``H36M_BONES`` order)."""
+
+_BONE_PARENTS = np.array([p for p, _ in H36M_BONES])
+_BONE_CHILDREN = np.array([c for _, c in H36M_BONES])
+_HEAD_BONE = next(i for i, (p, c) in enumerate(H36M_BONES) if (p, c) == (9, 10))
+
+
+def joint_radii(limb_radius: np.ndarray = H36M_LIMB_RADII) -> np.ndarray:
+    """(17,) largest radius of the capsules meeting at each joint: how far its surface may lie in front."""
+    radii = np.zeros(H36M_NUM_JOINTS)
+    np.maximum.at(radii, _BONE_PARENTS, limb_radius)
+    np.maximum.at(radii, _BONE_CHILDREN, limb_radius)
+    return radii
+
+
+def bone_capsules(
+    joints_cam: np.ndarray, limb_radius: np.ndarray = H36M_LIMB_RADII
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Capsule end points (P, 16, 3) x 2 and radii (P, 16) for poses (P, 17, 3).
+
+    The head bone (neck/nose -> head top) becomes a sphere at its midpoint: a capsule along it with a
+    head-sized radius would make the head far too long.
+    """
+    start = joints_cam[:, _BONE_PARENTS].copy()
+    end = joints_cam[:, _BONE_CHILDREN].copy()
+    middle = (start[:, _HEAD_BONE] + end[:, _HEAD_BONE]) / 2.0
+    start[:, _HEAD_BONE] = middle
+    end[:, _HEAD_BONE] = middle
+    return start, end, np.broadcast_to(np.asarray(limb_radius, dtype=np.float64), start.shape[:2])
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("...i,...i->...", a, b)
+
+
+def ray_capsule_depth(rays: np.ndarray, start: np.ndarray, end: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """z-depth where rays (..., 3) from the camera origin first hit capsules; inf on a miss.
+
+    ``rays`` have z = 1 (as from :meth:`PinholeCamera.ray_directions`); capsule end points (..., 3) and
+    ``radius`` (...) broadcast against them, e.g. rays (N, 1, 3) with capsules (M, 3) give (N, M).
+    Exact intersection with the capsule (segment start-end swept by a sphere of ``radius``): the
+    infinite cylinder first, then the end sphere on the side where that hit falls beyond the segment
+    (I. Quilez's capsule test). Hits behind the camera, or seen from inside a capsule, are misses.
+    """
+    norm = np.linalg.norm(rays, axis=-1)
+    unit = rays / norm[..., None]
+    axis = end - start  # from start to end
+    axis_sq, axis_origin = _dot(axis, axis), -_dot(axis, start)
+    start_sq, r_sq = _dot(start, start), np.asarray(radius, dtype=np.float64) ** 2
+    axis_ray, ray_origin = _dot(unit, axis), -_dot(unit, start)
+    qa = axis_sq - axis_ray**2
+    qb = axis_sq * ray_origin - axis_origin * axis_ray
+    qc = axis_sq * start_sq - axis_origin**2 - r_sq * axis_sq
+    disc = qb**2 - qa * qc
+    # Rays parallel to the axis and spheres (zero-length axis) skip the cylinder: only the near cap.
+    degenerate = qa <= 1e-12 * axis_sq
+    cylinder = (disc >= 0) & ~degenerate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_body = (-qb - np.sqrt(np.where(cylinder, disc, 0.0))) / np.where(cylinder, qa, 1.0)
+    along = np.where(cylinder, axis_origin + t_body * axis_ray, -axis_ray)
+    body = cylinder & (along > 0) & (along < axis_sq)
+    near_start = along <= 0
+    cap_b = np.where(near_start, ray_origin, -_dot(unit, end))
+    cap_c = np.where(near_start, start_sq, _dot(end, end)) - r_sq
+    cap_disc = cap_b**2 - cap_c
+    t_cap = -cap_b - np.sqrt(np.maximum(cap_disc, 0.0))
+    t = np.where(body, t_body, np.where((degenerate | (disc >= 0)) & (cap_disc >= 0), t_cap, np.inf))
+    return np.where(t > 0, t, np.inf) / norm
+
+
+def _window_rays(camera: PinholeCamera, u0: int, u1: int, v0: int, v1: int) -> np.ndarray:
+    """(v1 - v0, u1 - u0, 3) rays with z = 1 through the pixels of one image window."""
+    rays = np.ones((v1 - v0, u1 - u0, 3))
+    rays[..., 0] = ((np.arange(u0, u1) - camera.cx) / camera.fx)[None, :]
+    rays[..., 1] = ((np.arange(v0, v1) - camera.cy) / camera.fy)[:, None]
+    return rays
+
+
+def _pixel_box(camera: PinholeCamera, centres: np.ndarray, radius: float) -> tuple[int, int, int, int]:
+    """Pixel window (u0, u1, v0, v1) covering spheres of ``radius`` around centres (K, 3), clipped.
+
+    Each sphere lies inside its axis-aligned cube, and a cube in front of the camera projects inside
+    the box of its corners' projections; if any corner is at or behind the camera the whole image is
+    used (correct, only slower).
+    """
+    corners = (centres[:, None, :] + radius * _CUBE_CORNERS).reshape(-1, 3)
+    if np.any(corners[:, 2] <= 1e-3):
+        return 0, camera.width, 0, camera.height
+    uv = camera.project(corners)
+    u0, v0 = np.floor(uv.min(axis=0)).astype(int)
+    u1, v1 = np.ceil(uv.max(axis=0)).astype(int) + 1
+    return max(u0, 0), min(u1, camera.width), max(v0, 0), min(v1, camera.height)
+
+
+_CUBE_CORNERS = np.array([[x, y, z] for x in (-1.0, 1.0) for y in (-1.0, 1.0) for z in (-1.0, 1.0)])
+
+
+def render_depth(
+    camera: PinholeCamera,
+    joints_cam: np.ndarray,
+    *,
+    limb_radius: np.ndarray = H36M_LIMB_RADII,
+    floor: tuple[np.ndarray, float] | None = None,
+    background_depth: float = 10.0,
+) -> np.ndarray:
+    """Metric z-depth image (H, W) float32 of people (P, 17, 3) as capsules, a plane and a far wall.
+
+    Every pixel starts at ``background_depth`` (a wall facing the camera: 10 m is beyond indoor rooms);
+    ``floor`` (a plane in the camera frame, e.g. from :func:`floor_plane`) is intersected analytically
+    for all pixels. Capsules are ray-cast only inside their person's projected box, and there only in
+    the window each capsule can cover (checking every capsule on every pixel of the person's box took
+    ~55 ms); a 640x480 frame with one person at 3 m then takes about 5-8 ms on one CPU core.
+    """
+    joints_cam = np.asarray(joints_cam, dtype=np.float64).reshape(-1, H36M_NUM_JOINTS, 3)
+    depth = np.full((camera.height, camera.width), float(background_depth))
+    if floor is not None:
+        normal, offset = np.asarray(floor[0], dtype=np.float64), float(floor[1])
+        x = (np.arange(camera.width) - camera.cx) / camera.fx
+        y = (np.arange(camera.height) - camera.cy) / camera.fy
+        with np.errstate(divide="ignore"):
+            along = offset / (normal[0] * x[None, :] + normal[1] * y[:, None] + normal[2])
+        np.minimum(depth, np.where(along > 0, along, np.inf), out=depth)
+    starts, ends, radii = bone_capsules(joints_cam, limb_radius)
+    for start, end, radius, joints in zip(starts, ends, radii, joints_cam, strict=True):
+        pu0, pu1, pv0, pv1 = _pixel_box(camera, joints, float(radius.max()))
+        if pu0 >= pu1 or pv0 >= pv1:
+            continue
+        rays = _window_rays(camera, pu0, pu1, pv0, pv1)
+        person = depth[pv0:pv1, pu0:pu1]
+        for a, b, r in zip(start, end, radius, strict=True):
+            u0, u1, v0, v1 = _pixel_box(camera, np.stack([a, b]), float(r))
+            u0, u1, v0, v1 = max(u0, pu0), min(u1, pu1), max(v0, pv0), min(v1, pv1)
+            if u0 < u1 and v0 < v1:
+                window = person[v0 - pv0 : v1 - pv0, u0 - pu0 : u1 - pu0]
+                hits = ray_capsule_depth(rays[v0 - pv0 : v1 - pv0, u0 - pu0 : u1 - pu0], a, b, r)
+                np.minimum(window, hits, out=window)
+    return depth.astype(np.float32)
+
+
+def joint_visibility(
+    depth: np.ndarray,
+    joints_cam: np.ndarray,
+    camera: PinholeCamera,
+    *,
+    limb_radius: np.ndarray = H36M_LIMB_RADII,
+    tolerance: float = 0.03,
+) -> np.ndarray:
+    """(P, 17) True where a joint is in the image and not hidden behind another surface.
+
+    A joint lies inside its own capsules, so the surface seen at its pixel is in front of it by at most
+    its largest capsule radius; anything nearer than that (minus ``tolerance``, 3 cm for pixel
+    discretisation at capsule edges) is an occluder.
+    """
+    joints_cam = np.asarray(joints_cam, dtype=np.float64).reshape(-1, H36M_NUM_JOINTS, 3)
+    uv = camera.project(joints_cam)
+    col = np.rint(uv[..., 0])
+    row = np.rint(uv[..., 1])
+    inside = (col >= 0) & (col < camera.width) & (row >= 0) & (row < camera.height)  # NaN -> False
+    seen = depth[np.where(inside, row, 0).astype(int), np.where(inside, col, 0).astype(int)]
+    return inside & (seen >= joints_cam[..., 2] - joint_radii(limb_radius) - tolerance)
+
+
+COCO_KEYPOINT_SIGMAS: np.ndarray = np.array(
+    [0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.087, 0.087,
+     0.089, 0.089]
+)  # fmt: skip
+"""Per-keypoint OKS sigmas of COCO-17 (cocoapi ``COCOeval``): annotator spread relative to person size."""
+H36M_KEYPOINT_SIGMAS: np.ndarray = np.array(
+    [COCO_KEYPOINT_SIGMAS[list(j)].mean() for j in H36M_FROM_COCO_SOURCES]
+)
+"""COCO sigmas mapped to H36M-17; a joint built from several COCO joints takes their mean."""
+
+
+def keypoint_box_scale(keypoints_px: np.ndarray) -> np.ndarray:
+    """Person size in pixels (P,): sqrt of the keypoints' bounding-box area (NaN keypoints ignored).
+
+    A stand-in for COCO's OKS scale s = sqrt(segment area), which needs a silhouette.
+    """
+    span = np.nanmax(keypoints_px, axis=-2) - np.nanmin(keypoints_px, axis=-2)
+    return np.sqrt(span[..., 0] * span[..., 1])
+
+
+def _swap_pairs(values: np.ndarray, swap: np.ndarray) -> np.ndarray:
+    """Exchange left/right joints (axis 1) of values where swap (P, pairs[, 1]) is True."""
+    left, right = np.array(H36M_LEFT_RIGHT_PAIRS).T
+    out = values.copy()
+    out[:, left] = np.where(swap, values[:, right], values[:, left])
+    out[:, right] = np.where(swap, values[:, left], values[:, right])
+    return out
+
+
+def simulate_detector(
+    keypoints_px: np.ndarray,
+    visible: np.ndarray,
+    person_scale_px: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    noise_scale: float = 1.0,
+    occluded_noise_factor: float = 3.0,
+    occluded_confidence: float = 0.5,
+    confidence_noise_std: float = 0.05,
+    swap_prob: float = 0.02,
+    outlier_prob: float = 0.01,
+    outlier_confident_prob: float = 0.25,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy 2D detections (P, 17, 2) and confidences (P, 17) in [0, 1] from true keypoints.
+
+    Error model (a first version; a later issue calibrates it on real detector output):
+
+    - jitter: Gaussian per axis with std ``noise_scale * s * sigma_j`` (s = ``person_scale_px``,
+      sigma_j = :data:`H36M_KEYPOINT_SIGMAS`). COCO's OKS treats ``s * 2 sigma_j`` as the annotators'
+      spread, so ``noise_scale = 1`` gives a mean per-keypoint OKS of 1 / (1 + 2/8) = 0.8, comparable
+      to strong top-down detectors such as RTMPose-L (COCO val AP ~0.76);
+    - occluded or cropped joints (``visible`` False) get ``occluded_noise_factor`` (3x) that std, as
+      detectors must guess them from context;
+    - confidence: the OKS of the drawn error, ``exp(-e^2 / (2 (2 s sigma_j)^2))``, times
+      ``occluded_confidence`` (0.5) for occluded joints, plus Gaussian noise (std 0.05, a detector does
+      not know its exact error), clipped to [0, 1];
+    - swaps: each left/right joint pair of a person is exchanged with probability ``swap_prob`` (2%),
+      keeping the scores, since detectors are usually confident in a left/right inversion (Ronchi and
+      Perona, ICCV 2017: inversions and swaps are a main error class after jitter);
+    - outliers: with probability ``outlier_prob`` (1%) a joint jumps 0.3..1.0 s away in a random
+      direction; its confidence is low (0..0.3) except for a fraction ``outlier_confident_prob``
+      (25%) of confident mistakes (0.5..0.9).
+    """
+    keypoints_px = np.asarray(keypoints_px, dtype=np.float64)
+    visible = np.asarray(visible, dtype=bool)
+    scale = np.asarray(person_scale_px, dtype=np.float64)[:, None]
+    n_persons = keypoints_px.shape[0]
+    shape = (n_persons, H36M_NUM_JOINTS)
+
+    std = noise_scale * scale * H36M_KEYPOINT_SIGMAS * np.where(visible, 1.0, occluded_noise_factor)
+    error = rng.normal(size=(*shape, 2)) * std[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        oks = np.exp(-np.sum(error**2, axis=-1) / (2.0 * (2.0 * scale * H36M_KEYPOINT_SIGMAS) ** 2))
+    oks = np.nan_to_num(oks, nan=0.0)
+    confidence = oks * np.where(visible, 1.0, occluded_confidence)
+    confidence += rng.normal(0.0, confidence_noise_std, shape)
+    detected = keypoints_px + error
+
+    swap = rng.uniform(size=(n_persons, len(H36M_LEFT_RIGHT_PAIRS))) < swap_prob
+    detected = _swap_pairs(detected, swap[..., None])
+    confidence = _swap_pairs(confidence, swap)
+
+    outlier = rng.uniform(size=shape) < outlier_prob
+    jump = rng.uniform(0.3, 1.0, shape) * scale
+    angle = rng.uniform(0.0, 2.0 * np.pi, shape)
+    confident = rng.uniform(size=shape) < outlier_confident_prob
+    outlier_conf = np.where(confident, rng.uniform(0.5, 0.9, shape), rng.uniform(0.0, 0.3, shape))
+    offset = jump[..., None] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+    detected = np.where(outlier[..., None], keypoints_px + offset, detected)
+    confidence = np.where(outlier, outlier_conf, confidence)
+    return detected, np.clip(confidence, 0.0, 1.0)
+
+
+def simulate_monocular_depth(
+    depth: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    scale_std: float = 0.06,
+    shift_std: float = 0.03,
+    noise_std: float = 0.05,
+    edge_blur_px: float = 1.5,
+) -> np.ndarray:
+    """A metric monocular depth estimate (H, W) float32 of a clean depth image.
+
+    Errors, in order: a Gaussian blur of ``edge_blur_px`` pixels (networks mix foreground and
+    background depth across boundaries, which hurts thin limbs most); a per-image scale error
+    ``exp(N(0, scale_std))`` (metric scale is the dominant monocular error); a per-image shift
+    ``N(0, shift_std)`` metres; per-pixel multiplicative noise ``1 + N(0, noise_std)``.
+
+    Defaults give a mean AbsRel of about 0.06 over generated scenes (the tests check 0.05-0.08; one
+    image varies more, about 0.04-0.11 from the 10th to the 90th percentile, with its scale draw), the
+    level Depth Anything V2's metric models report on NYUv2 and KITTI (AbsRel roughly 0.05-0.07; Yang
+    et al., "Depth Anything V2", NeurIPS 2024). These figures are approximate; a later issue calibrates
+    the model against the published tables.
+    """
+    depth = np.asarray(depth, dtype=np.float64)
+    blurred = gaussian_filter(depth, edge_blur_px, mode="nearest") if edge_blur_px > 0 else depth
+    scale = np.exp(rng.normal(0.0, scale_std))
+    shift = rng.normal(0.0, shift_std)
+    noise = 1.0 + rng.normal(0.0, noise_std, depth.shape)
+    return np.maximum((blurred * scale + shift) * noise, 1e-3).astype(np.float32)

@@ -1,0 +1,84 @@
+"""Package metadata that colcon and ament rely on, checked without a ROS install."""
+
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def test_package_xml_is_format_3_ament_python_with_required_dependencies() -> None:
+    package = ET.parse(ROOT / "package.xml").getroot()
+    assert package.tag == "package" and package.get("format") == "3"
+    assert package.findtext("name") == "auglift_ros"
+    maintainers = package.findall("maintainer")
+    assert maintainers and all(EMAIL.match(m.get("email", "")) for m in maintainers)
+    assert package.findtext("export/build_type") == "ament_python"
+    exec_depends = {e.text for e in package.findall("exec_depend")}
+    assert {
+        "rclpy",
+        "sensor_msgs",
+        "visualization_msgs",
+        "geometry_msgs",
+        "std_msgs",
+        "diagnostic_msgs",
+        "message_filters",
+        "cv_bridge",
+        "launch_ros",
+    } <= exec_depends
+    assert {"python3-pytest", "launch_testing"} <= {e.text for e in package.findall("test_depend")}
+
+
+def test_versions_agree() -> None:
+    import auglift_ros
+
+    package_version = ET.parse(ROOT / "package.xml").getroot().findtext("version")
+    setup_version = re.search(r'version="([^"]+)"', (ROOT / "setup.py").read_text()).group(1)
+    assert package_version == setup_version == auglift_ros.__version__
+
+
+def test_no_ros_imports_in_the_core() -> None:
+    for path in (ROOT / "auglift_ros" / "core").rglob("*.py"):
+        source = path.read_text()
+        assert not re.search(r"^\s*(import|from)\s+(rclpy|sensor_msgs|std_msgs|launch)", source, re.M), path
+
+
+def test_wheel_installs_ament_marker_and_share_files(tmp_path: Path) -> None:
+    """The files colcon installs come from setup.py's data_files: build a wheel and look inside."""
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if build.returncode != 0:
+        pytest.fail(f"wheel build failed:\n{build.stderr[-2000:]}")
+    (wheel,) = tmp_path.glob("auglift_ros-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    data = "auglift_ros-0.1.0.data/data/share"
+    assert f"{data}/ament_index/resource_index/packages/auglift_ros" in names
+    assert f"{data}/auglift_ros/package.xml" in names
+    for folder in ("launch", "config", "models"):
+        shipped = {p.name for p in (ROOT / folder).glob("*") if p.suffix != ".md"}
+        assert {
+            n.rsplit("/", 1)[1] for n in names if n.startswith(f"{data}/auglift_ros/{folder}/")
+        } == shipped
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "auglift-ros = auglift_ros.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
