@@ -405,7 +405,13 @@ def test_monocular_depth_deterministic_and_identity_without_error():
     b = simulate_monocular_depth(depth, np.random.default_rng(5))
     np.testing.assert_array_equal(a, b)
     assert a.dtype == np.float32 and a.shape == depth.shape
-    none = {"scale_std": 0.0, "shift_std": 0.0, "noise_std": 0.0, "edge_blur_px": 0.0}
+    none = {
+        "scale_std": 0.0,
+        "shift_std": 0.0,
+        "smooth_noise_std": 0.0,
+        "noise_std": 0.0,
+        "edge_blur_px": 0.0,
+    }
     np.testing.assert_allclose(simulate_monocular_depth(depth, np.random.default_rng(5), **none), depth)
     scaled = simulate_monocular_depth(depth, np.random.default_rng(5), **{**none, "scale_std": 0.1})
     ratio = scaled / depth
@@ -422,10 +428,22 @@ def test_monocular_depth_absrel_in_documented_range():
         absrel.append(np.mean(np.abs(estimate - depth) / depth))
     assert 0.05 <= np.mean(absrel) <= 0.08
     doubled = [
-        np.mean(np.abs(simulate_monocular_depth(d, rng, scale_std=0.12, noise_std=0.1) - d) / d)
+        np.mean(np.abs(simulate_monocular_depth(d, rng, error_scale=2.0) - d) / d)
         for d in (_scene_depth(rng) for _ in range(20))
     ]
     assert np.mean(doubled) > 1.5 * np.mean(absrel)  # the error knobs scale the error
+    blurred_only = simulate_monocular_depth(depth, rng, error_scale=0.0)
+    np.testing.assert_allclose(blurred_only, simulate_monocular_depth(depth, rng, error_scale=0.0))
+
+
+def test_monocular_depth_error_is_smooth_within_a_body():
+    # relative depth between nearby pixels is kept far better than the absolute depth
+    depth = np.full((480, 640), 5.0)
+    rng = np.random.default_rng(3)
+    estimates = np.stack([simulate_monocular_depth(depth, rng, edge_blur_px=0.0) for _ in range(30)])
+    absolute = np.abs(estimates[:, 240, 320] - 5.0).mean()
+    relative = np.abs(estimates[:, 240, 320] - estimates[:, 250, 330]).mean()
+    assert relative < 0.35 * absolute
 
 
 def test_limb_radii_cover_default_values():

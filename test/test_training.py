@@ -38,7 +38,7 @@ def test_simulation_is_deterministic_for_a_seed() -> None:
     xy_only = simulate_frames(random_poses(2, np.random.default_rng(1)), np.random.default_rng(2), [])
     with pytest.raises(KeyError, match="no depth samples"):
         xy_only.features(FeatureCodec(feature_set="uadd"))
-    with pytest.raises(ValueError, match="depth_error_scale"):
+    with pytest.raises(ValueError, match="must be non-negative"):
         simulate_frames(
             random_poses(1, np.random.default_rng(1)), np.random.default_rng(2), codecs, depth_error_scale=-1
         )
