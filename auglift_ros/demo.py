@@ -36,7 +36,7 @@ class DemoSize:
     batch_size: int
 
 
-FULL = DemoSize(train=3000, test=600, hidden=512, epochs=60, batch_size=64)
+FULL = DemoSize(train=10000, test=1000, hidden=512, epochs=25, batch_size=128)
 QUICK = DemoSize(train=240, test=60, hidden=64, epochs=2, batch_size=64)
 
 
@@ -77,7 +77,9 @@ def run_demo(out_dir: str | Path, seed: int = 0, quick: bool = False) -> int:
     results: dict[str, dict[str, dict[str, float]]] = {}
     for name, codec in codecs.items():
         features = train.features(codec)
-        model_config = SimpleBaselineConfig(in_channels=features.shape[-1], hidden=size.hidden, blocks=2)
+        model_config = SimpleBaselineConfig(
+            in_channels=features.shape[-1], hidden=size.hidden, blocks=2, dropout=0.25
+        )
         train_config = TrainConfig(
             epochs=size.epochs,
             batch_size=size.batch_size,

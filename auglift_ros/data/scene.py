@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter, zoom
+from scipy.ndimage import gaussian_filter
 
 from auglift_ros.core.skeleton import (
     H36M_BONES,
@@ -401,6 +401,22 @@ def simulate_detector(
     return detected, np.clip(confidence, 0.0, 1.0)
 
 
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, ...], std: float, step_px: float) -> np.ndarray:
+    """Random field (H, W): Gaussian values on a grid of spacing step_px, bilinearly interpolated.
+
+    Written as two small interpolation matrices (wy @ grid @ wx.T) so the cost does not depend on
+    the grid spacing; the std is `std` at grid nodes and about 0.7 x std midway between them.
+    """
+    step = max(step_px, 1.0)
+    height, width = shape
+    grid = rng.normal(0.0, std, (int(height / step) + 2, int(width / step) + 2))
+
+    def tent(size: int, nodes: int) -> np.ndarray:
+        return np.maximum(0.0, 1.0 - np.abs(np.arange(size)[:, None] / step - np.arange(nodes)[None, :]))
+
+    return tent(height, grid.shape[0]) @ grid @ tent(width, grid.shape[1]).T
+
+
 def simulate_monocular_depth(
     depth: np.ndarray,
     rng: np.random.Generator,
@@ -434,9 +450,6 @@ def simulate_monocular_depth(
     blurred = gaussian_filter(depth, edge_blur_px, mode="nearest") if edge_blur_px > 0 else depth
     scale = np.exp(rng.normal(0.0, scale_std * error_scale))
     shift = rng.normal(0.0, shift_std * error_scale)
-    height, width = depth.shape
-    step = max(smooth_noise_px, 1.0)
-    coarse = rng.normal(0.0, smooth_noise_std * error_scale, (int(height / step) + 4, int(width / step) + 4))
-    field = zoom(coarse, step, order=3, mode="nearest")[:height, :width]
+    field = _smooth_field(rng, depth.shape, smooth_noise_std * error_scale, smooth_noise_px)
     noise = 1.0 + field + rng.normal(0.0, noise_std * error_scale, depth.shape)
     return np.maximum((blurred * scale + shift) * noise, 1e-3).astype(np.float32)
