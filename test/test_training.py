@@ -79,3 +79,25 @@ def test_training_rejects_mismatched_inputs(frames) -> None:
         )
     with pytest.raises(ValueError, match="dropout"):
         TrainConfig(depth_dropout=1.0)
+
+
+def test_depth_crop_gives_the_same_samples_as_the_full_frame() -> None:
+    from scipy.ndimage import gaussian_filter
+
+    from auglift_ros.data.simulate import BLUR_SUPPORT_PX, _sampling_window
+
+    rng = np.random.default_rng(9)
+    depth = gaussian_filter(rng.uniform(1.0, 8.0, (480, 640)), 4.0)
+    depth[rng.random(depth.shape) < 0.02] = 10.0  # sharp outliers make any blur difference visible
+    codec = FeatureCodec(feature_set="uadd")
+    for centre in ((320, 240), (20, 30), (630, 470)):  # middle, and crops clipped by the image border
+        keypoints = rng.normal(centre, 40.0, (1, 17, 2))
+        keypoints[0, 8] = keypoints[0, 0] + (0.0, -200.0)  # a long torso and zero confidence: r = r_max
+        confidence = np.zeros((1, 17))
+        rows, cols, offset = _sampling_window(keypoints[0], codec.uadd.r_max + BLUR_SUPPORT_PX, (640, 480))
+        full = codec.sample_depth(gaussian_filter(depth, 1.5, mode="nearest"), keypoints, confidence)
+        crop = codec.sample_depth(
+            gaussian_filter(depth[rows, cols], 1.5, mode="nearest"), keypoints - offset, confidence
+        )
+        assert depth[rows, cols].size < depth.size
+        np.testing.assert_allclose(crop, full, rtol=1e-5)
