@@ -35,7 +35,11 @@ def test_simulation_is_deterministic_for_a_seed() -> None:
     first = simulate_frames(random_poses(5, np.random.default_rng(1)), np.random.default_rng(2), codecs)
     second = simulate_frames(random_poses(5, np.random.default_rng(1)), np.random.default_rng(2), codecs)
     np.testing.assert_array_equal(first.features(codecs[0]), second.features(codecs[0]))
-    xy_only = simulate_frames(random_poses(2, np.random.default_rng(1)), np.random.default_rng(2), [])
+    xy_only = simulate_frames(random_poses(5, np.random.default_rng(1)), np.random.default_rng(2), [])
+    # Frames do not depend on which codecs were requested: same cameras, same detections.
+    np.testing.assert_array_equal(xy_only.keypoints, first.keypoints)
+    np.testing.assert_array_equal(xy_only.confidence, first.confidence)
+    np.testing.assert_array_equal(xy_only.joints_cam, first.joints_cam)
     with pytest.raises(KeyError, match="no depth samples"):
         xy_only.features(FeatureCodec(feature_set="uadd"))
     with pytest.raises(ValueError, match="must be non-negative"):

@@ -89,6 +89,10 @@ def simulate_frames(
 ) -> SimulatedFrames:
     """Simulate one frame per pose (N, 17, 3) (metres, y up, any root position).
 
+    Every frame draws from its own random streams spawned from rng (one for camera, view and
+    detector, one for the depth model), so frame i is the same whichever codecs are requested: an
+    `xy` model and a `uadd` model evaluated with the same seed see the same cameras and detections.
+
     depth_error_scale multiplies every error of the monocular depth model (0 gives the clean
     rendering, only blurred), for curves of lifter error against depth quality. detector_noise_scale
     is simulate_detector's noise_scale; the default 0.5 accounts for its person scale (the keypoint
@@ -113,11 +117,13 @@ def simulate_frames(
     visible = np.empty((count, 17), bool)
     joints_cam = np.empty((count, 17, 3))
     samples: dict[str, list[np.ndarray]] = {name: [] for name in depth_codecs}
+    frame_rngs = rng.spawn(count)
     for i in tqdm(range(count), desc="simulate", unit="frame", disable=not progress):
-        camera = random_camera(rng, width, height)
+        scene_rng, depth_rng = frame_rngs[i].spawn(2)
+        camera = random_camera(scene_rng, width, height)
         standing = lift_to_floor(poses[i])
         for _ in range(MAX_VIEW_DRAWS):
-            rotation, translation = random_view(rng)
+            rotation, translation = random_view(scene_rng)
             joints = place_in_camera(standing, rotation, translation)
             pixels = camera.project(joints)
             if np.all((pixels >= 0) & (pixels < (width, height))):
@@ -125,11 +131,11 @@ def simulate_frames(
         depth = render_depth(camera, joints[None], floor=floor_plane(rotation, translation))
         seen = joint_visibility(depth, joints[None], camera)
         detected, conf = simulate_detector(
-            pixels[None], seen, keypoint_box_scale(pixels[None]), rng, noise_scale=detector_noise_scale
+            pixels[None], seen, keypoint_box_scale(pixels[None]), scene_rng, noise_scale=detector_noise_scale
         )
         if depth_codecs:
             rows, cols, offset = _sampling_window(detected[0], reach, image_size)
-            estimate = simulate_monocular_depth(depth[rows, cols], rng, error_scale=depth_error_scale)
+            estimate = simulate_monocular_depth(depth[rows, cols], depth_rng, error_scale=depth_error_scale)
             for name, codec in depth_codecs.items():
                 samples[name].append(codec.sample_depth(estimate, detected - offset, conf)[0])
         keypoints[i], confidence[i], visible[i], joints_cam[i] = detected[0], conf[0], seen[0], joints
