@@ -6,11 +6,48 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from auglift_ros.core.features import FEATURE_SETS
+
 
 def _demo(args: argparse.Namespace) -> int:
     from auglift_ros.demo import run_demo
 
     return run_demo(out_dir=args.out, seed=args.seed, quick=args.quick)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from auglift_ros.training.job import TrainJob, run_training
+
+    job = TrainJob.from_yaml(args.config).with_overrides(seed=args.seed, feature_set=args.feature_set)
+    run_training(job, args.out)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from auglift_ros.training.evaluate import run_evaluation
+
+    run_evaluation(
+        args.model,
+        args.sequences,
+        args.out,
+        seed=args.seed,
+        frames=args.frames or None,
+        detector_noise_scale=args.detector_noise_scale,
+        depth_error_scale=args.depth_error_scale,
+    )
+    return 0
+
+
+def _study(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from auglift_ros.training.study import StudyConfig, run_study
+
+    config = StudyConfig.from_yaml(args.config, data_root=args.data_root)
+    if args.seeds is not None:
+        config = replace(config, seeds=tuple(args.seeds))
+    run_study(config, args.out)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,13 +61,55 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     demo.add_argument("--quick", action="store_true", help="a small run for smoke tests (seconds)")
     demo.set_defaults(handler=_demo)
+
+    train = sub.add_parser(
+        "train", help="train a lifter from a YAML config; writes ONNX, model card, checkpoint"
+    )
+    train.add_argument("--config", required=True, help="training config (see config/train_uadd.yaml)")
+    train.add_argument("--out", required=True, help="output folder")
+    train.add_argument("--seed", type=int, help="override training.seed")
+    train.add_argument("--feature-set", choices=sorted(FEATURE_SETS), help="override features.feature_set")
+    train.set_defaults(handler=_train)
+
+    evaluate = sub.add_parser(
+        "evaluate", help="simulate cameras, detector and depth for mocap sequences and score a lifter"
+    )
+    evaluate.add_argument("--model", required=True, help="ONNX model file or a model name from models/")
+    evaluate.add_argument(
+        "--sequences", required=True, help="folder of .bvh or .npz sequences, a list file, or one file"
+    )
+    evaluate.add_argument("--out", required=True, help="output folder for metrics.json, metrics.md, plots")
+    evaluate.add_argument("--seed", type=int, default=0, help="simulation seed (default: %(default)s)")
+    evaluate.add_argument(
+        "--frames",
+        type=int,
+        default=3000,
+        help="frames drawn from the sequences; 0 = all (default: %(default)s)",
+    )
+    evaluate.add_argument("--detector-noise-scale", type=float, help="override the model card's setting")
+    evaluate.add_argument("--depth-error-scale", type=float, help="override the model card's setting")
+    evaluate.set_defaults(handler=_evaluate)
+
+    study = sub.add_parser("study", help="the cross-dataset study: every input variant x seed x direction")
+    study.add_argument("--config", default="config/study.yaml", help="study config (default: %(default)s)")
+    study.add_argument("--out", default="out/study", help="output folder (default: %(default)s)")
+    study.add_argument("--data-root", help="folder holding the datasets (overrides the config's data_root)")
+    study.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
+    study.set_defaults(handler=_study)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"auglift-ros {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"auglift-ros {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,232 @@
+"""Evaluating a lifter on simulated camera frames: metrics.json, a markdown table and PNG plots.
+
+`metrics_report` is the one place a prediction becomes numbers; `auglift-ros evaluate`, the study and
+the demo all call it. Units: millimetres for errors, percent for PCK and AUC.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from auglift_ros.core import metrics
+from auglift_ros.core.skeleton import H36M_JOINT_NAMES
+from auglift_ros.data.simulate import SimulatedFrames
+from auglift_ros.models import LoadedLifter
+
+PCK_THRESHOLD_MM = 150.0
+CURVE_THRESHOLDS_MM = np.linspace(0.0, 150.0, 31)
+SUMMARY_KEYS = ("mpjpe", "p_mpjpe", "n_mpjpe", "pck", "auc")
+UNITS = {"mpjpe": "mm", "p_mpjpe": "mm", "n_mpjpe": "mm", "pck": "%", "auc": "%"}
+BATCH = 4096
+
+
+def predict(model: LoadedLifter, frames: SimulatedFrames) -> np.ndarray:
+    """Root-relative joints (N, 17, 3) in metres for every simulated frame, in batches."""
+    features = frames.features(model.codec)
+    if len(features) == 0:
+        return np.empty((0, features.shape[1], 3), dtype=np.float32)
+    return np.concatenate([model.lifter.run(features[i : i + BATCH]) for i in range(0, len(features), BATCH)])
+
+
+def _summary(pred_mm: np.ndarray, gt_mm: np.ndarray) -> dict[str, float]:
+    return {
+        "mpjpe": float(metrics.mpjpe(pred_mm, gt_mm)),
+        "p_mpjpe": float(metrics.p_mpjpe(pred_mm, gt_mm)),
+        "n_mpjpe": float(metrics.n_mpjpe(pred_mm, gt_mm)),
+        "pck": float(metrics.pck(pred_mm, gt_mm, threshold=PCK_THRESHOLD_MM)),
+        "auc": float(metrics.auc(pred_mm, gt_mm)),
+    }
+
+
+def _joint_subset(errors_mm: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """Error statistics over the joints (instances) where mask holds."""
+    chosen = errors_mm[mask]
+    if chosen.size == 0:
+        return {"joints": 0, "mpjpe": float("nan"), "pck": float("nan")}
+    return {
+        "joints": int(chosen.size),
+        "mpjpe": float(chosen.mean()),
+        "pck": float(100.0 * (chosen <= PCK_THRESHOLD_MM).mean()),
+    }
+
+
+def metrics_report(
+    prediction_m: np.ndarray, frames: SimulatedFrames, actions: np.ndarray | None = None
+) -> dict[str, Any]:
+    """All metrics for predictions (N, 17, 3) metres against the frames' ground truth.
+
+    Top level: mpjpe, p_mpjpe, n_mpjpe, pck (150 mm), auc (0-150 mm); then per joint, per action
+    (when actions (N,) are given), split by joint visibility in the rendered image, and the PCK curve.
+    """
+    pred = 1000.0 * np.asarray(prediction_m, dtype=np.float64)
+    gt = 1000.0 * frames.targets
+    if pred.shape != gt.shape:
+        raise ValueError(f"predictions {pred.shape} do not match the frames' ground truth {gt.shape}")
+    if len(gt) == 0:
+        raise ValueError("no frames to evaluate")
+    errors = metrics.joint_errors(pred, gt)
+    report: dict[str, Any] = _summary(pred, gt)
+    report["units"] = UNITS
+    report["frames"] = len(gt)
+    per_joint_mpjpe = metrics.mpjpe(pred, gt, per_joint=True)
+    per_joint_pck = metrics.pck(pred, gt, per_joint=True)
+    report["per_joint"] = {
+        name: {"mpjpe": float(per_joint_mpjpe[j]), "pck": float(per_joint_pck[j])}
+        for j, name in enumerate(H36M_JOINT_NAMES)
+    }
+    report["by_visibility"] = {
+        "visible": _joint_subset(errors, frames.visible),
+        "occluded": _joint_subset(errors, ~frames.visible),
+    }
+    if actions is not None:
+        actions = np.asarray(actions)
+        if len(actions) != len(gt):
+            raise ValueError(f"{len(actions)} action labels for {len(gt)} frames")
+        report["per_action"] = {
+            str(action): {"frames": int((actions == action).sum())}
+            | _summary(pred[actions == action], gt[actions == action])
+            for action in sorted(set(actions.tolist()))
+        }
+    report["pck_curve"] = {
+        "thresholds_mm": CURVE_THRESHOLDS_MM.tolist(),
+        "pck": [float(100.0 * (errors <= t).mean()) for t in CURVE_THRESHOLDS_MM],
+    }
+    return report
+
+
+def markdown_report(report: dict[str, Any], title: str) -> str:
+    """The report as markdown tables: summary, visibility split, per joint, per action."""
+    lines = [f"# {title}", "", f"{report['frames']} frames.", ""]
+    lines += ["| MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK@150 % | AUC % |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(f"{report[k]:.1f}" for k in SUMMARY_KEYS) + " |", ""]
+    lines += ["| joints | count | MPJPE mm | PCK@150 % |", "|---|---|---|---|"]
+    for name, row in report["by_visibility"].items():
+        lines.append(f"| {name} | {row['joints']} | {row['mpjpe']:.1f} | {row['pck']:.1f} |")
+    lines += ["", "| joint | MPJPE mm | PCK@150 % |", "|---|---|---|"]
+    for name, row in report["per_joint"].items():
+        lines.append(f"| {name} | {row['mpjpe']:.1f} | {row['pck']:.1f} |")
+    if "per_action" in report:
+        lines += ["", "| action | frames | MPJPE mm | P-MPJPE mm | PCK@150 % |", "|---|---|---|---|---|"]
+        for name, row in report["per_action"].items():
+            lines.append(
+                f"| {name} | {row['frames']} | {row['mpjpe']:.1f} | {row['p_mpjpe']:.1f} | {row['pck']:.1f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_plots(report: dict[str, Any], out_dir: Path, title: str) -> list[Path]:
+    """Per-joint error, the PCK curve and (if present) per-action error, as PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    joints = list(report["per_joint"])
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.bar(joints, [report["per_joint"][j]["mpjpe"] for j in joints], color="tab:blue")
+    ax.set_ylabel("MPJPE (mm)")
+    ax.set_title(f"{title}: error per joint")
+    ax.tick_params(axis="x", rotation=60)
+    fig.tight_layout()
+    written.append(out_dir / "per_joint.png")
+    fig.savefig(written[-1], dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(report["pck_curve"]["thresholds_mm"], report["pck_curve"]["pck"], color="tab:blue")
+    ax.set_xlabel("threshold (mm)")
+    ax.set_ylabel("PCK (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{title}: PCK curve (AUC {report['auc']:.1f}%)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    written.append(out_dir / "pck_curve.png")
+    fig.savefig(written[-1], dpi=100)
+    plt.close(fig)
+
+    if report.get("per_action"):
+        actions = list(report["per_action"])
+        fig, ax = plt.subplots(figsize=(max(5, 0.35 * len(actions) + 2), 3.5))
+        ax.bar(actions, [report["per_action"][a]["mpjpe"] for a in actions], color="tab:orange")
+        ax.set_ylabel("MPJPE (mm)")
+        ax.set_title(f"{title}: error per action")
+        ax.tick_params(axis="x", rotation=70, labelsize=7)
+        fig.tight_layout()
+        written.append(out_dir / "per_action.png")
+        fig.savefig(written[-1], dpi=100)
+        plt.close(fig)
+    return written
+
+
+def write_report(report: dict[str, Any], out_dir: str | Path, title: str) -> list[Path]:
+    """metrics.json, metrics.md and the plots into out_dir; returns the written paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(report, indent=2))
+    (out / "metrics.md").write_text(markdown_report(report, title))
+    return [out / "metrics.json", out / "metrics.md", *write_plots(report, out, title)]
+
+
+def run_evaluation(
+    model: str | Path,
+    sequences: str | Path,
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    frames: int | None = 3000,
+    detector_noise_scale: float | None = None,
+    depth_error_scale: float | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """`auglift-ros evaluate`: simulate frames from sequences with seed, lift them, write the report.
+
+    The same seed gives the same cameras, detections and depth, hence the same numbers, for any model.
+    Simulation settings default to those in the model card (the conditions the model was trained for).
+    """
+    from auglift_ros.models import load_lifter
+    from auglift_ros.training.frames import select_frames
+    from auglift_ros.training.job import SimulationConfig, load_takes
+
+    loaded = load_lifter(model)
+    card_sim = dict(loaded.card.get("simulation", {}))
+    if "image_size" in card_sim:
+        card_sim["image_size"] = tuple(card_sim["image_size"])
+    simulation = SimulationConfig(**card_sim)
+    if detector_noise_scale is not None or depth_error_scale is not None:
+        simulation = SimulationConfig(
+            image_size=simulation.image_size,
+            detector_noise_scale=simulation.detector_noise_scale
+            if detector_noise_scale is None
+            else detector_noise_scale,
+            depth_error_scale=simulation.depth_error_scale
+            if depth_error_scale is None
+            else depth_error_scale,
+        )
+    takes = load_takes([str(sequences)])
+    rng = np.random.default_rng(seed)
+    selection = select_frames(takes, frames, rng)
+    simulated = simulation.simulate(selection.poses, rng, [loaded.codec], progress=progress)
+    report = metrics_report(predict(loaded, simulated), simulated, selection.actions)
+    report["model"] = str(loaded.path)
+    report["feature_set"] = loaded.codec.feature_set
+    report["sequences"] = {"path": str(sequences), "count": len(takes)}
+    report["seed"] = seed
+    report["simulation"] = {
+        "image_size": list(simulation.image_size),
+        "detector_noise_scale": simulation.detector_noise_scale,
+        "depth_error_scale": simulation.depth_error_scale,
+    }
+    title = f"{loaded.path.stem} on {Path(sequences).name}"
+    write_report(report, out_dir, title)
+    if progress:
+        print(
+            f"[evaluate] {report['frames']} frames: "
+            + ", ".join(f"{k} {report[k]:.1f} {UNITS[k]}" for k in SUMMARY_KEYS)
+        )
+        print(f"[evaluate] metrics.json, metrics.md and plots in {out_dir}")
+    return report

@@ -1,0 +1,356 @@
+"""`auglift-ros train`: a YAML config in, an ONNX lifter, its model card and a checkpoint out.
+
+One config names the data (mocap takes), the scene simulation, the feature codec, the network and the
+optimiser. The run: load takes -> hold out every n-th take -> draw frames -> simulate cameras,
+detector and depth -> encode -> train -> export ONNX (codec in its metadata) -> card (JSON) beside it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from auglift_ros import __version__
+from auglift_ros.core.features import FeatureCodec, mean_box_size
+from auglift_ros.core.skeleton import H36M_JOINT_NAMES
+from auglift_ros.core.uadd import UaddParams
+from auglift_ros.data.simulate import SimulatedFrames, simulate_frames
+from auglift_ros.models import CARD_SUFFIX, CODEC_METADATA_KEY
+from auglift_ros.training.frames import split_takes
+
+LICENCES = {
+    "bandai_namco": "CC BY-NC 4.0 (Bandai-Namco-Research-Motiondataset): weights trained on it are for "
+    "non-commercial use only",
+    "cmu": "CMU Graphics Lab Motion Capture Database: free for research and commercial use. The data used "
+    "in this project was obtained from mocap.cs.cmu.edu. The database was created with funding from NSF "
+    "EIA-0196217.",
+    "iclone": "CMU Graphics Lab Motion Capture Database (retargeted to the Character Creator skeleton): "
+    "free for research and commercial use. The data used in this project was obtained from "
+    "mocap.cs.cmu.edu. The database was created with funding from NSF EIA-0196217.",
+}
+
+
+class ConfigError(ValueError):
+    """A training config file is unreadable or has a wrong, missing or unknown setting."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which takes train the model and how many simulated frames are drawn from them."""
+
+    sequences: tuple[str, ...] = ()
+    frames: int = 12000
+    hold_out_every: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.sequences:
+            raise ValueError("data.sequences must name at least one folder, list file or sequence file")
+        if self.frames < 1:
+            raise ValueError(f"data.frames must be positive, got {self.frames}")
+        if self.hold_out_every < 0 or self.hold_out_every == 1:
+            raise ValueError(f"data.hold_out_every must be 0 or at least 2, got {self.hold_out_every}")
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Scene simulation settings (see auglift_ros.data.simulate.simulate_frames)."""
+
+    image_size: tuple[int, int] = (640, 480)
+    detector_noise_scale: float = 0.5
+    depth_error_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if len(self.image_size) != 2 or min(self.image_size) < 16:
+            raise ValueError(f"simulation.image_size must be [width, height] >= 16 px, got {self.image_size}")
+        if self.detector_noise_scale < 0 or self.depth_error_scale < 0:
+            raise ValueError("simulation noise scales must be non-negative")
+
+    def simulate(
+        self,
+        poses: np.ndarray,
+        rng: np.random.Generator,
+        codecs: Sequence[FeatureCodec],
+        progress: bool = True,
+    ) -> SimulatedFrames:
+        return simulate_frames(
+            poses,
+            rng,
+            codecs,
+            image_size=tuple(self.image_size),
+            depth_error_scale=self.depth_error_scale,
+            detector_noise_scale=self.detector_noise_scale,
+            progress=progress,
+        )
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """SimpleBaseline size; the input width follows from the feature set."""
+
+    hidden: int = 512
+    blocks: int = 3
+    dropout: float = 0.25
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """Everything one training run needs; `from_yaml` reads it, `to_dict` records it in the card."""
+
+    name: str
+    data: DataConfig
+    simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    features: dict[str, Any] = field(default_factory=lambda: {"feature_set": "uadd"})
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_name(self) -> str:
+        """The file stem: `name` with "{feature_set}" filled in."""
+        return self.name.replace("{feature_set}", str(self.features.get("feature_set", "uadd")))
+
+    def codec(self, train_box_size: float | None = None) -> FeatureCodec:
+        values = dict(self.features)
+        uadd = UaddParams.from_dict(values.pop("uadd", {}))
+        if train_box_size is not None:
+            values["train_box_size"] = train_box_size
+        return FeatureCodec(**values, uadd=uadd)
+
+    def train_config(self) -> Any:
+        from auglift_ros.training.trainer import TrainConfig
+
+        return TrainConfig(**self.training)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["data"]["sequences"] = list(self.data.sequences)
+        out["simulation"]["image_size"] = list(self.simulation.image_size)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], base_dir: Path | None = None) -> TrainJob:
+        """Build from a mapping; relative data paths resolve against base_dir (the config's folder)."""
+        sections = {"data": DataConfig, "simulation": SimulationConfig, "model": ModelConfig}
+        _check_keys(values, {"name", "features", "training", *sections}, "top level")
+        if "name" not in values or "data" not in values:
+            raise ConfigError("a training config needs 'name' and 'data' entries")
+        built: dict[str, Any] = {"name": str(values["name"])}
+        for key, kind in sections.items():
+            section = values.get(key) or {}
+            if not isinstance(section, dict):
+                raise ConfigError(f"section {key!r} must be a mapping")
+            _check_keys(section, {f.name for f in fields(kind)}, key)
+            section = dict(section)
+            if key == "data":
+                paths = section.get("sequences", [])
+                paths = [paths] if isinstance(paths, str) else list(paths)
+                section["sequences"] = tuple(_resolve(p, base_dir) for p in paths)
+            if key == "simulation" and "image_size" in section:
+                section["image_size"] = tuple(section["image_size"])
+            try:
+                built[key] = kind(**section)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"section {key!r}: {exc}") from exc
+        built["features"] = dict(values.get("features") or {"feature_set": "uadd"})
+        built["training"] = dict(values.get("training") or {})
+        job = cls(**built)
+        try:  # validate the free-form sections now, not after minutes of simulation
+            job.codec(train_box_size=1.0)
+            job.train_config()
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"features/training: {exc}") from exc
+        return job
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> TrainJob:
+        path = Path(path)
+        try:
+            values = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"training config {path}: cannot read ({exc})") from exc
+        if not isinstance(values, dict):
+            raise ConfigError(f"training config {path}: expected a mapping at the top level")
+        try:
+            return cls.from_dict(values, base_dir=path.parent)
+        except ConfigError as exc:
+            raise ConfigError(f"training config {path}: {exc}") from exc
+
+    def with_overrides(self, *, seed: int | None = None, feature_set: str | None = None) -> TrainJob:
+        job = self
+        if seed is not None:
+            job = replace(job, training={**job.training, "seed": seed})
+        if feature_set is not None:
+            job = replace(job, features={**job.features, "feature_set": feature_set})
+        return job
+
+
+def _check_keys(values: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown key(s) {unknown} in {where}; known: {sorted(known)}")
+
+
+def _resolve(path: str, base_dir: Path | None) -> str:
+    p = Path(path).expanduser()
+    return str(p if p.is_absolute() or base_dir is None else (base_dir / p).resolve())
+
+
+def sha256_of(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def data_licences(sources: Sequence[str]) -> list[str]:
+    """The licence terms of each data source family used, in a stable order."""
+    return [LICENCES[s] for s in sorted(set(sources)) if s in LICENCES]
+
+
+def model_card(
+    job: TrainJob,
+    codec: FeatureCodec,
+    onnx_path: Path,
+    *,
+    data: dict[str, Any],
+    history: list[float],
+    parameters: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The JSON card shipped beside the ONNX file: what it is, what made it, what it may be used for."""
+    return {
+        "name": job.model_name,
+        "card_version": 1,
+        "package_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "model": {
+            "file": onnx_path.name,
+            "sha256": sha256_of(onnx_path),
+            "family": "SimpleBaseline",
+            "parameters": parameters,
+            **asdict(job.model),
+        },
+        "input": {
+            "feature_set": codec.feature_set,
+            "channels": list(codec.channels),
+            "joints": list(H36M_JOINT_NAMES),
+            "shape": ["batch", len(H36M_JOINT_NAMES), len(codec.channels)],
+            "codec": codec.to_dict(),
+            "mean_training_box_size_px": codec.train_box_size,
+        },
+        "output": {
+            "shape": ["batch", len(H36M_JOINT_NAMES), 3],
+            "meaning": "root-relative joints in metres, camera optical frame (x right, y down, z forward), "
+            "Human3.6M-17 order",
+        },
+        "data": data,
+        "simulation": asdict(job.simulation) | {"image_size": list(job.simulation.image_size)},
+        "training": job.train_config().to_dict(),
+        "final_loss_mm": round(1000.0 * history[-1], 2) if history else None,
+        "training_seconds": round(seconds, 1),
+        "licence": {"code": "Apache-2.0", "weights": data_licences(data.get("sources", []))},
+        "config": job.to_dict(),
+    }
+
+
+def load_takes(paths: Sequence[str]) -> list[Any]:
+    """All sequences named by the config's data paths (folders, list files, sequence files)."""
+    from auglift_ros.data.datasets import load_sequences
+
+    takes: list[Any] = []
+    for path in paths:
+        takes.extend(load_sequences(path))
+    if not takes:
+        raise ConfigError(f"no sequences found in {list(paths)}")
+    return takes
+
+
+def fit_and_export(
+    job: TrainJob,
+    frames: SimulatedFrames,
+    out_dir: str | Path,
+    *,
+    data: dict[str, Any],
+    progress: bool = True,
+) -> Path:
+    """Train on simulated frames, export ONNX (codec in its metadata), save card and checkpoint.
+
+    The codec's train_box_size is measured on these frames. Returns the ONNX path; the card is
+    `<name>.json` beside it, the checkpoint `<name>.pt` (weights and configs, for fine-tuning).
+    """
+    import time
+
+    import torch
+
+    from auglift_ros.core.lifters import SimpleBaselineConfig, export_onnx
+    from auglift_ros.training.trainer import train_lifter
+
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    codec = job.codec(train_box_size=mean_box_size(frames.keypoints))
+    features = frames.features(codec)
+    model_config = SimpleBaselineConfig(in_channels=features.shape[-1], **asdict(job.model))
+    model, history = train_lifter(
+        features, frames.targets, codec, model_config, job.train_config(), progress=progress
+    )
+    onnx_path = export_onnx(
+        model,
+        out / f"{job.model_name}.onnx",
+        num_joints=features.shape[1],
+        in_channels=features.shape[-1],
+        metadata={CODEC_METADATA_KEY: json.dumps(codec.to_dict())},
+    )
+    torch.save(
+        {"model_config": model_config.to_dict(), "state_dict": model.state_dict(), "job": job.to_dict()},
+        onnx_path.with_suffix(".pt"),
+    )
+    card = model_card(
+        job,
+        codec,
+        onnx_path,
+        data=data,
+        history=history,
+        parameters=sum(p.numel() for p in model.parameters()),
+        seconds=time.perf_counter() - started,
+    )
+    onnx_path.with_suffix(CARD_SUFFIX).write_text(json.dumps(card, indent=2))
+    return onnx_path
+
+
+def describe_data(
+    job: TrainJob, takes: Sequence[Any], held_out: Sequence[Any], frames: int
+) -> dict[str, Any]:
+    """The card's data section: where the frames came from and under which licences."""
+    return {
+        "paths": list(job.data.sequences),
+        "sources": sorted({str(getattr(t, "source", "unknown")) for t in takes}),
+        "takes": len(takes),
+        "held_out_takes": sorted(t.name for t in held_out),
+        "hold_out_every": job.data.hold_out_every,
+        "frames": frames,
+    }
+
+
+def run_training(job: TrainJob, out_dir: str | Path, *, progress: bool = True) -> Path:
+    """`auglift-ros train`: load and split takes, draw and simulate frames, fit, export; the ONNX path."""
+    from auglift_ros.training.frames import select_frames
+
+    rng = np.random.default_rng(job.train_config().seed)
+    takes, held_out = split_takes(load_takes(job.data.sequences), job.data.hold_out_every)
+    selection = select_frames(takes, job.data.frames, rng)
+    if progress:
+        print(
+            f"[train] {job.model_name}: {len(takes)} takes ({len(held_out)} held out), "
+            f"{len(selection.poses)} frames"
+        )
+    frames = job.simulation.simulate(selection.poses, rng, [job.codec()], progress=progress)
+    data = describe_data(job, takes, held_out, len(selection.poses))
+    onnx_path = fit_and_export(job, frames, out_dir, data=data, progress=progress)
+    if progress:
+        print(f"[train] wrote {onnx_path}, its card {onnx_path.with_suffix(CARD_SUFFIX).name} and checkpoint")
+    return onnx_path

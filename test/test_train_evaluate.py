@@ -1,0 +1,216 @@
+"""Training jobs, frame selection, evaluation reports and the study, end to end on small data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import yaml
+
+from auglift_ros.cli import main
+from auglift_ros.core.skeleton import H36M_JOINT_NAMES
+from auglift_ros.data.poses import random_poses
+from auglift_ros.data.simulate import SimulatedFrames
+from auglift_ros.models import load_lifter, resolve_model
+from auglift_ros.training.evaluate import SUMMARY_KEYS, metrics_report
+from auglift_ros.training.frames import select_frames, split_takes
+from auglift_ros.training.job import ConfigError, TrainJob
+
+TINY_TRAINING = {"epochs": 2, "batch_size": 64, "confidence_dropout": 0.1, "depth_dropout": 0.1}
+TINY_MODEL = {"hidden": 32, "blocks": 1, "dropout": 0.1}
+
+
+def _write_sequences(folder: Path, count: int, frames: int, seed: int, action: str) -> Path:
+    """`count` npz sequences in the package's format (T, 17, 3) metres, y up, with a standing height."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        joints = random_poses(frames, rng) + np.array([0.0, 1.0, 0.0])
+        np.savez(folder / f"{action}_{i:02d}.npz", joints3d=joints, fps=30.0, action=action)
+    return folder
+
+
+def _takes(lengths: list[int]) -> list[SimpleNamespace]:
+    return [
+        SimpleNamespace(joints3d=np.full((n, 17, 3), float(i)), name=f"take{i}", action=f"a{i % 2}")
+        for i, n in enumerate(lengths)
+    ]
+
+
+def test_split_takes_holds_out_every_nth_take_by_name() -> None:
+    takes = _takes([1] * 10)[::-1]  # order of arrival must not matter
+    train, held = split_takes(takes, 5)
+    assert [t.name for t in held] == ["take4", "take9"]
+    assert len(train) == 8 and not {t.name for t in train} & {"take4", "take9"}
+    assert split_takes(takes, 0)[1] == []
+    with pytest.raises(ValueError, match="hold_out_every"):
+        split_takes(takes, 1)
+
+
+def test_select_frames_draws_uniformly_and_records_origin() -> None:
+    takes = _takes([3, 5, 2])
+    everything = select_frames(takes, None, np.random.default_rng(0))
+    assert everything.sequence_index.tolist() == [0, 0, 0, 1, 1, 1, 1, 1, 2, 2]
+    assert everything.frame_index.tolist() == [0, 1, 2, 0, 1, 2, 3, 4, 0, 1]
+    assert everything.actions.tolist() == ["a0"] * 3 + ["a1"] * 5 + ["a0"] * 2
+    # Root-relative: the constant takes become all zeros.
+    assert np.all(everything.poses == 0.0)
+    some = select_frames(takes, 6, np.random.default_rng(1))
+    assert len(set(zip(some.sequence_index, some.frame_index, strict=True))) == 6  # no repeats
+    more = select_frames(takes, 25, np.random.default_rng(1))
+    assert len(more.poses) == 25  # beyond the total: with replacement
+    with pytest.raises(ValueError, match="no sequences"):
+        select_frames([], 3, np.random.default_rng(0))
+
+
+def _frames(targets: np.ndarray, visible: np.ndarray) -> SimulatedFrames:
+    n = len(targets)
+    return SimulatedFrames(
+        image_size=(640, 480),
+        keypoints=np.zeros((n, 17, 2)),
+        confidence=np.ones((n, 17)),
+        visible=visible,
+        joints_cam=targets + np.array([0.0, 0.0, 4.0]),
+    )
+
+
+def test_metrics_report_on_a_hand_computed_case() -> None:
+    rng = np.random.default_rng(0)
+    gt = random_poses(4, rng)
+    gt -= gt[:, :1]
+    pred = gt.copy()
+    pred[:, 1:, 0] += 0.1  # every non-root joint 100 mm off along x
+    pred[2:, 1:, 0] += 0.1  # frames 2, 3: 200 mm
+    visible = np.ones((4, 17), bool)
+    visible[:, 5] = False
+    report = metrics_report(pred, _frames(gt, visible), np.array(["walk", "walk", "run", "run"]))
+    assert set(SUMMARY_KEYS) <= set(report)
+    # Joint errors: root 0; others 100 mm (frames 0-1) or 200 mm (frames 2-3).
+    assert report["mpjpe"] == pytest.approx(150.0 * 16 / 17)
+    assert report["pck"] == pytest.approx(100.0 * (17 + 17 + 1 + 1) / 68)
+    assert report["per_action"]["walk"]["mpjpe"] == pytest.approx(100.0 * 16 / 17)
+    assert report["per_action"]["run"]["frames"] == 2
+    assert report["per_joint"]["pelvis"]["mpjpe"] == 0.0
+    assert report["per_joint"][H36M_JOINT_NAMES[3]]["mpjpe"] == pytest.approx(150.0)
+    assert report["by_visibility"]["occluded"] == {"joints": 4, "mpjpe": pytest.approx(150.0), "pck": 50.0}
+    assert report["pck_curve"]["pck"][-1] == pytest.approx(report["pck"])
+    with pytest.raises(ValueError, match="do not match"):
+        metrics_report(pred[:3], _frames(gt, visible))
+
+
+def _job_config(tmp_path: Path, data: Path, feature_set: str = "uadd") -> Path:
+    config = {
+        "name": "tiny_{feature_set}",
+        "data": {"sequences": [str(data.relative_to(tmp_path))], "frames": 200, "hold_out_every": 3},
+        "features": {"feature_set": feature_set},
+        "model": TINY_MODEL,
+        "training": TINY_TRAINING | {"seed": 3},
+    }
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_train_and_evaluate_commands_end_to_end(tmp_path: Path) -> None:
+    data = _write_sequences(tmp_path / "mocap", count=6, frames=40, seed=0, action="pose")
+    config = _job_config(tmp_path, data)
+    assert main(["train", "--config", str(config), "--out", str(tmp_path / "models")]) == 0
+    onnx_path = tmp_path / "models" / "tiny_uadd.onnx"
+    card = json.loads(onnx_path.with_suffix(".json").read_text())
+    assert card["input"]["feature_set"] == "uadd" and card["input"]["channels"] == [
+        "x",
+        "y",
+        "c",
+        "d",
+        "d_min",
+        "d_max",
+    ]
+    assert card["input"]["mean_training_box_size_px"] > 10
+    assert card["data"]["takes"] == 4 and len(card["data"]["held_out_takes"]) == 2
+    assert card["data"]["frames"] == 200 and card["training"]["seed"] == 3
+    assert (tmp_path / "models" / "tiny_uadd.pt").is_file()
+    loaded = load_lifter(onnx_path)
+    assert loaded.codec.train_box_size == card["input"]["mean_training_box_size_px"]
+
+    reports = []
+    for run in ("a", "b"):
+        out = tmp_path / f"eval_{run}"
+        args = ["evaluate", "--model", str(onnx_path), "--sequences", str(data), "--out", str(out)]
+        assert main([*args, "--seed", "5", "--frames", "50"]) == 0
+        reports.append(json.loads((out / "metrics.json").read_text()))
+        assert {p.name for p in out.iterdir()} >= {
+            "metrics.json",
+            "metrics.md",
+            "per_joint.png",
+            "pck_curve.png",
+        }
+    assert reports[0]["mpjpe"] == reports[1]["mpjpe"]  # same seed, same numbers
+    assert reports[0]["frames"] == 50 and reports[0]["per_action"]["pose"]["frames"] == 50
+    assert 0 < reports[0]["mpjpe"] < 2000 and 0 <= reports[0]["pck"] <= 100
+
+
+def test_train_config_errors_are_named(tmp_path: Path) -> None:
+    data = _write_sequences(tmp_path / "mocap", count=2, frames=5, seed=0, action="pose")
+    path = _job_config(tmp_path, data)
+    values = yaml.safe_load(path.read_text())
+    for change, message in (
+        ({"modle": {}}, "unknown key"),
+        ({"model": {"hidden": 32, "layers": 2}}, "unknown key"),
+        ({"features": {"feature_set": "xyz"}}, "unknown feature set"),
+        ({"training": {"epochs": 0}}, "epochs"),
+        ({"data": {"sequences": []}}, "at least one"),
+    ):
+        path.write_text(yaml.safe_dump(values | change))
+        with pytest.raises(ConfigError, match=message):
+            TrainJob.from_yaml(path)
+    assert main(["train", "--config", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)]) == 2
+
+
+def test_model_names_resolve_and_unknown_ones_are_reported(tmp_path: Path) -> None:
+    from auglift_ros.core.lifters import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match="not a model name"):
+        resolve_model("no_such_model")
+    with pytest.raises(ModelLoadError, match="not a model name"):
+        resolve_model(tmp_path / "missing.onnx")
+
+
+def test_study_runs_every_variant_on_shared_frames(tmp_path: Path) -> None:
+    root = tmp_path / "mocap"
+    _write_sequences(root / "set_a", count=4, frames=30, seed=1, action="walk")
+    _write_sequences(root / "set_b", count=3, frames=30, seed=2, action="crouch")
+    config = {
+        "data_root": str(root),
+        "datasets": {"a": "set_a", "b": "set_b"},
+        "directions": [{"train": "a", "test_ood": "b"}],
+        "feature_sets": ["xy", "uadd"],
+        "seeds": [0, 1],
+        "train_frames": 150,
+        "test_frames": 40,
+        "hold_out_every": 2,
+        "model": TINY_MODEL,
+        "training": TINY_TRAINING,
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["study", "--config", str(path), "--out", str(tmp_path / "study")]) == 0
+    results = json.loads((tmp_path / "study" / "results.json").read_text())
+    assert len(results["runs"]) == 2 * 2 * 2  # seeds x feature sets x (ID, OOD)
+    uadd_ood = [
+        e for e in results["summary"] if e["feature_set"] == "uadd" and e["split"] == "out_of_distribution"
+    ]
+    assert len(uadd_ood) == 1 and uadd_ood[0]["test"] == "b" and uadd_ood[0]["seeds"] == 2
+    by_seed = {
+        (r["seed"], r["feature_set"]): r["mpjpe"]
+        for r in results["runs"]
+        if r["split"] == "out_of_distribution"
+    }
+    expected = np.mean(
+        [100 * (by_seed[(s, "uadd")] - by_seed[(s, "xy")]) / by_seed[(s, "xy")] for s in (0, 1)]
+    )
+    assert uadd_ood[0]["mpjpe_change_vs_xy_pct"]["mean"] == pytest.approx(expected)
+    table = (tmp_path / "study" / "results.md").read_text()
+    assert "| a | b (OOD) | uadd |" in table and (tmp_path / "study" / "results.png").is_file()
