@@ -46,6 +46,17 @@ def _study(args: argparse.Namespace) -> int:
     config = StudyConfig.from_yaml(args.config, data_root=args.data_root)
     if args.seeds is not None:
         config = replace(config, seeds=tuple(args.seeds))
+    if args.feature_sets is not None:
+        config = replace(config, feature_sets=tuple(args.feature_sets))
+    if args.train_sets is not None:
+        unknown = sorted(set(args.train_sets) - {train for train, _ in config.directions})
+        if unknown:
+            raise ValueError(f"--train-sets {unknown}: not a training set of {args.config}")
+        config = replace(config, directions=[d for d in config.directions if d[0] in args.train_sets])
+    if args.depth_error_scale is not None:
+        config = replace(
+            config, simulation=replace(config.simulation, depth_error_scale=args.depth_error_scale)
+        )
     run_study(config, args.out)
     return 0
 
@@ -95,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--out", default="out/study", help="output folder (default: %(default)s)")
     study.add_argument("--data-root", help="folder holding the datasets (overrides the config's data_root)")
     study.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
+    study.add_argument(
+        "--feature-sets", nargs="+", choices=sorted(FEATURE_SETS), help="override feature_sets"
+    )
+    study.add_argument("--train-sets", nargs="+", help="only the directions training on these datasets")
+    study.add_argument(
+        "--depth-error-scale", type=float, help="override simulation.depth_error_scale (0: oracle)"
+    )
     study.set_defaults(handler=_study)
     return parser
 

@@ -186,8 +186,8 @@ def test_study_runs_every_variant_on_shared_frames(tmp_path: Path) -> None:
         "data_root": str(root),
         "datasets": {"a": "set_a", "b": "set_b"},
         "directions": [{"train": "a", "test_ood": "b"}],
-        "feature_sets": ["xy", "uadd"],
-        "seeds": [0, 1],
+        "feature_sets": ["xy", "xyc", "uadd"],
+        "seeds": [5],
         "train_frames": 150,
         "test_frames": 40,
         "hold_out_every": 2,
@@ -196,7 +196,9 @@ def test_study_runs_every_variant_on_shared_frames(tmp_path: Path) -> None:
     }
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(config))
-    assert main(["study", "--config", str(path), "--out", str(tmp_path / "study")]) == 0
+    study = ["study", "--config", str(path), "--out", str(tmp_path / "study")]
+    assert main([*study, "--train-sets", "b"]) == 2  # b is only a test set here: named error, no run
+    assert main([*study, "--seeds", "0", "1", "--feature-sets", "xy", "uadd", "--train-sets", "a"]) == 0
     results = json.loads((tmp_path / "study" / "results.json").read_text())
     assert len(results["runs"]) == 2 * 2 * 2  # seeds x feature sets x (ID, OOD)
     uadd_ood = [
