@@ -216,3 +216,18 @@ def test_study_runs_every_variant_on_shared_frames(tmp_path: Path) -> None:
     assert uadd_ood[0]["mpjpe_change_vs_xy_pct"]["mean"] == pytest.approx(expected)
     table = (tmp_path / "study" / "results.md").read_text()
     assert "| a | b (OOD) | uadd |" in table and (tmp_path / "study" / "results.png").is_file()
+
+
+def test_depth_channel_agreement_ignores_offsets_and_counts_misses() -> None:
+    from auglift_ros.training.evaluate import depth_channel_agreement
+
+    targets = np.zeros((2, 17, 3))
+    targets[..., 2] = 0.01 * np.arange(17)  # joint depths 0..16 cm behind the root
+    frames = _frames(targets, np.ones((2, 17), bool))  # placed 4 m away
+    sampled = frames.joints_cam[..., 2] + 0.3  # a global shift the lifter never sees
+    sampled[:, 16] += 0.5  # the deepest joint's keypoint hits the background
+    frames.depth_inputs["uadd"] = np.stack([sampled, sampled - 0.05, sampled + 0.05], axis=-1)
+    check = depth_channel_agreement(frames)
+    assert check["median_abs_error_cm"] == pytest.approx(0.0, abs=1e-9)
+    assert check["share_over_30cm"] == pytest.approx(100.0 / 17)
+    assert check["true_relative_depth_median_cm"] == pytest.approx(4.0)

@@ -230,3 +230,29 @@ def run_evaluation(
         )
         print(f"[evaluate] metrics.json, metrics.md and plots in {out_dir}")
     return report
+
+
+def depth_channel_agreement(frames: SimulatedFrames, feature_set: str = "uadd") -> dict[str, float]:
+    """How well the sampled depth d at each keypoint follows the joint's true depth within the body.
+
+    Both are taken relative to their per-person median (the lifter sees depth relative to the person,
+    never absolute), so a global scale or shift error does not count; what remains is what the lifter
+    can use. Errors come from the depth model, from keypoints that miss thin limbs and hit what is
+    behind, from occluders, and from sampling the surface instead of the joint centre.
+    """
+    if feature_set not in frames.depth_inputs:
+        raise KeyError(f"no depth samples for feature set {feature_set!r}")
+    samples = np.asarray(frames.depth_inputs[feature_set], dtype=np.float64)
+    sampled = samples[..., 0] if samples.ndim == 3 else samples
+    truth = frames.joints_cam[..., 2]
+    with np.errstate(all="ignore"):
+        error = (sampled - np.nanmedian(sampled, axis=1, keepdims=True)) - (
+            truth - np.median(truth, axis=1, keepdims=True)
+        )
+    error = np.abs(error[np.isfinite(error)])
+    signal = np.abs(truth - np.median(truth, axis=1, keepdims=True))
+    return {
+        "median_abs_error_cm": float(100.0 * np.median(error)),
+        "share_over_30cm": float(100.0 * (error > 0.3).mean()),
+        "true_relative_depth_median_cm": float(100.0 * np.median(signal)),
+    }

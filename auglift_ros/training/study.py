@@ -21,7 +21,7 @@ import yaml
 
 from auglift_ros.core.features import FEATURE_SETS
 from auglift_ros.models import load_lifter
-from auglift_ros.training.evaluate import SUMMARY_KEYS, metrics_report, predict
+from auglift_ros.training.evaluate import SUMMARY_KEYS, depth_channel_agreement, metrics_report, predict
 from auglift_ros.training.frames import select_frames, split_takes
 from auglift_ros.training.job import (
     ConfigError,
@@ -118,6 +118,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     runs: list[dict[str, Any]] = []
+    depth_checks: list[dict[str, Any]] = []
     for train_name, ood_name in config.directions:
         takes, held_out = split_takes(load_takes([config.datasets[train_name]]), config.hold_out_every)
         ood_takes = load_takes([config.datasets[ood_name]])
@@ -137,6 +138,9 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
                     config.simulation.simulate(chosen.poses, rng, codecs, progress=progress),
                     chosen.actions,
                 )
+                if "uadd" in test_frames[split][0].depth_inputs:
+                    check = depth_channel_agreement(test_frames[split][0])
+                    depth_checks.append({"train": train_name, "split": split, "seed": seed} | check)
             for feature_set, job in jobs.items():
                 run_dir = out / f"train_{train_name}" / f"seed{seed}"
                 data = describe_data(job, takes, held_out, len(selection.poses))
@@ -158,12 +162,13 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
         "seconds": round(time.perf_counter() - started, 1),
         "runs": runs,
         "summary": summary,
+        "depth_channel": depth_checks,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
-    (out / "results.md").write_text(results_markdown(summary))
+    (out / "results.md").write_text(results_markdown(summary, depth_checks))
     plot_results(summary, out / "results.png")
     if progress:
-        print(results_markdown(summary))
+        print(results_markdown(summary, depth_checks))
         print(f"[study] results.json, results.md and results.png in {out} ({results['seconds']} s)")
     return results
 
@@ -217,8 +222,9 @@ def aggregate(runs: list[dict[str, Any]], feature_sets: tuple[str, ...]) -> list
     return summary
 
 
-def results_markdown(summary: list[dict[str, Any]]) -> str:
-    """One table: a row per (train set, test split, feature set); mean ± std over seeds."""
+def results_markdown(summary: list[dict[str, Any]], depth_checks: list[dict[str, Any]] | None = None) -> str:
+    """A row per (train set, test split, feature set), mean ± std over seeds; then how well the
+    sampled depth follows the true relative joint depth in each test set."""
     lines = [
         "| train | test | input | MPJPE mm | change vs xy | P-MPJPE mm | PCK@150 % | AUC % "
         "| visible joints mm | occluded joints mm |",
@@ -247,6 +253,23 @@ def results_markdown(summary: list[dict[str, Any]]) -> str:
         f"Mean ± standard deviation over {seeds} seeds. Change vs xy: the per-seed paired relative MPJPE "
         "change (negative = lower error than the xy lifter trained on the same frames)."
     )
+    if depth_checks:
+        lines += [
+            "",
+            "| train | test | seeds | depth at keypoint vs true joint depth, median abs error cm "
+            "| share of joints off by > 30 cm % | true relative joint depth, median abs cm |",
+            "|---|---|---|---|---|---|",
+        ]
+        for train, split in dict.fromkeys((c["train"], c["split"]) for c in depth_checks):
+            rows = [c for c in depth_checks if (c["train"], c["split"]) == (train, split)]
+            means = {
+                k: float(np.mean([r[k] for r in rows]))
+                for k in ("median_abs_error_cm", "share_over_30cm", "true_relative_depth_median_cm")
+            }
+            lines.append(
+                f"| {train} | {split} | {len(rows)} | {means['median_abs_error_cm']:.1f} "
+                f"| {means['share_over_30cm']:.1f} | {means['true_relative_depth_median_cm']:.1f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
