@@ -53,10 +53,9 @@ def _study(args: argparse.Namespace) -> int:
         if unknown:
             raise ValueError(f"--train-sets {unknown}: not a training set of {args.config}")
         config = replace(config, directions=[d for d in config.directions if d[0] in args.train_sets])
-    if args.depth_error_scale is not None:
-        config = replace(
-            config, simulation=replace(config.simulation, depth_error_scale=args.depth_error_scale)
-        )
+    for name in ("depth_error_scale", "detector_noise_scale"):
+        if getattr(args, name) is not None:
+            config = replace(config, simulation=replace(config.simulation, **{name: getattr(args, name)}))
     run_study(config, args.out)
     return 0
 
@@ -113,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument(
         "--depth-error-scale", type=float, help="override simulation.depth_error_scale (0: oracle)"
     )
+    study.add_argument("--detector-noise-scale", type=float, help="override simulation.detector_noise_scale")
     study.set_defaults(handler=_study)
     return parser
 

@@ -198,9 +198,23 @@ def test_study_runs_every_variant_on_shared_frames(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(config))
     study = ["study", "--config", str(path), "--out", str(tmp_path / "study")]
     assert main([*study, "--train-sets", "b"]) == 2  # b is only a test set here: named error, no run
-    assert main([*study, "--seeds", "0", "1", "--feature-sets", "xy", "uadd", "--train-sets", "a"]) == 0
+    overrides = [
+        "--seeds",
+        "0",
+        "1",
+        "--feature-sets",
+        "xy",
+        "uadd",
+        "--train-sets",
+        "a",
+        "--depth-error-scale",
+        "0.5",
+    ]
+    assert main([*study, *overrides]) == 0
     results = json.loads((tmp_path / "study" / "results.json").read_text())
     assert len(results["runs"]) == 2 * 2 * 2  # seeds x feature sets x (ID, OOD)
+    assert results["config"]["simulation"]["depth_error_scale"] == 0.5
+    assert len(results["depth_channel"]) == 2 * 2  # seeds x (ID, OOD), from the uadd samples
     uadd_ood = [
         e for e in results["summary"] if e["feature_set"] == "uadd" and e["split"] == "out_of_distribution"
     ]
