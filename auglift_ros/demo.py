@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from auglift_ros.core import metrics
 from auglift_ros.core.features import FeatureCodec
-from auglift_ros.core.lifters import OnnxLifter, SimpleBaselineConfig, export_onnx
+from auglift_ros.core.lifters import SimpleBaselineConfig, export_onnx
 from auglift_ros.data.poses import random_poses
-from auglift_ros.data.simulate import SimulatedFrames, simulate_frames
+from auglift_ros.data.simulate import simulate_frames
+from auglift_ros.models import CODEC_METADATA_KEY, load_lifter
+from auglift_ros.training.evaluate import SUMMARY_KEYS, metrics_report, predict
 from auglift_ros.training.trainer import TrainConfig, train_lifter
 
-CODEC_METADATA_KEY = "auglift.codec"
 FEATURE_SETS = ("xy", "uadd")
 
 
@@ -40,18 +40,11 @@ FULL = DemoSize(train=10000, test=1000, hidden=512, epochs=25, batch_size=128)
 QUICK = DemoSize(train=240, test=60, hidden=64, epochs=2, batch_size=64)
 
 
-def _evaluate(prediction_m: np.ndarray, frames: SimulatedFrames) -> dict[str, float]:
-    pred, gt = 1000.0 * prediction_m, 1000.0 * frames.targets  # millimetres
-    occluded = ~frames.visible
-    errors = metrics.joint_errors(pred, gt)
-    return {
-        "mpjpe": metrics.mpjpe(pred, gt),
-        "p_mpjpe": metrics.p_mpjpe(pred, gt),
-        "n_mpjpe": metrics.n_mpjpe(pred, gt),
-        "pck": metrics.pck(pred, gt),
-        "auc": metrics.auc(pred, gt),
-        "mpjpe_visible_joints": float(errors[~occluded].mean()),
-        "mpjpe_occluded_joints": float(errors[occluded].mean()) if occluded.any() else float("nan"),
+def _headline(report: dict) -> dict[str, float]:
+    """The figures the demo prints and saves, from the shared evaluation report."""
+    return {key: report[key] for key in SUMMARY_KEYS} | {
+        "mpjpe_visible_joints": report["by_visibility"]["visible"]["mpjpe"],
+        "mpjpe_occluded_joints": report["by_visibility"]["occluded"]["mpjpe"],
     }
 
 
@@ -95,10 +88,9 @@ def run_demo(out_dir: str | Path, seed: int = 0, quick: bool = False) -> int:
             in_channels=features.shape[-1],
             metadata={CODEC_METADATA_KEY: json.dumps(codec.to_dict())},
         )
-        lifter = OnnxLifter(path)
-        runtime_codec = FeatureCodec.from_dict(json.loads(lifter.metadata[CODEC_METADATA_KEY]))
+        lifter = load_lifter(path)  # the runtime path: codec read back from the ONNX metadata
         results[name] = {
-            split: _evaluate(lifter.run(frames.features(runtime_codec)), frames)
+            split: _headline(metrics_report(predict(lifter, frames), frames))
             for split, frames in tests.items()
         }
     summary = {
