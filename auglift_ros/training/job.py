@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -25,6 +26,9 @@ from auglift_ros.core.uadd import UaddParams
 from auglift_ros.data.simulate import SimulatedFrames, simulate_frames
 from auglift_ros.models import CARD_SUFFIX, CODEC_METADATA_KEY
 from auglift_ros.training.frames import split_takes
+
+if TYPE_CHECKING:  # the trainer imports torch, which inference-only users need not have
+    from auglift_ros.training.trainer import TrainConfig
 
 LICENCES = {
     "bandai_namco": "CC BY-NC 4.0 (Bandai-Namco-Research-Motiondataset): weights trained on it are for "
@@ -123,7 +127,7 @@ class TrainJob:
             values["train_box_size"] = train_box_size
         return FeatureCodec(**values, uadd=uadd)
 
-    def train_config(self) -> Any:
+    def train_config(self) -> TrainConfig:
         from auglift_ros.training.trainer import TrainConfig
 
         return TrainConfig(**self.training)
@@ -282,8 +286,6 @@ def fit_and_export(
     The codec's train_box_size is measured on these frames. Returns the ONNX path; the card is
     `<name>.json` beside it, the checkpoint `<name>.pt` (weights and configs, for fine-tuning).
     """
-    import time
-
     import torch
 
     from auglift_ros.core.lifters import SimpleBaselineConfig, export_onnx

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -174,8 +174,6 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
 
 
 def _config_dict(config: StudyConfig) -> dict[str, Any]:
-    from dataclasses import asdict
-
     values = asdict(config)
     values["directions"] = [{"train": a, "test_ood": b} for a, b in config.directions]
     return values
