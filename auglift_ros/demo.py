@@ -119,6 +119,6 @@ def _table(results: dict[str, dict[str, dict[str, float]]]) -> str:
             )
         base, ours = results["xy"][split]["mpjpe"], results["uadd"][split]["mpjpe"]
         lines.append(
-            f"| {split} | change uadd vs xy | {100 * (base - ours) / base:+.1f}% lower MPJPE | | | | |"
+            f"| {split} | uadd vs xy (negative: uadd better) | {100 * (ours - base) / base:+.1f}% | | | | |"
         )
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """Core speed figures: UADD time per person and SimpleBaseline ONNX time per person.
 
 Targets on a 2-core machine (issue 2): UADD <= 100 us per person (17 joints, 640x480 depth map),
-lifter <= 0.3 ms per person. Prints medians over many calls, repeated in several rounds (the median
-of the round medians and the spread across rounds are shown; machines are noisy).
+lifter <= 0.3 ms per person (random 1024-wide networks, and the shipped models in models/). Prints
+medians over many calls, repeated in several rounds (the median of the round medians and the spread
+across rounds are shown; machines are noisy).
 
     .venv/bin/python benchmarks/bench_core.py [--rounds 5] [--calls 300]
 """
@@ -21,6 +22,7 @@ import numpy as np
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters import OnnxLifter, SimpleBaseline, SimpleBaselineConfig, export_onnx
 from auglift_ros.core.uadd import depth_descriptors
+from auglift_ros.models import available_models, load_lifter
 
 
 def median_seconds(call: Callable[[], object], calls: int) -> float:
@@ -59,17 +61,23 @@ def main() -> None:
         uadd = partial(depth_descriptors, depth, keypoints, confidence)
         uadd_rounds = [1e6 * median_seconds(uadd, args.calls) / persons for _ in range(args.rounds)]
         report(f"UADD, 640x480 map, {persons} person(s)", uadd_rounds, 100.0)
+
+    def time_lifter(lifter: OnnxLifter, label: str) -> None:
+        for persons in (1, 8):
+            features = rng.normal(size=(persons, 17, lifter.in_channels)).astype(np.float32)
+            lift = partial(lifter.run, features)
+            lifter_rounds = [1e6 * median_seconds(lift, args.calls) / persons for _ in range(args.rounds)]
+            report(f"lifter ONNX {label}, batch {persons}", lifter_rounds, 300.0)
+
     with tempfile.TemporaryDirectory() as tmp:
         for blocks in (2, 3):  # Martinez et al.'s default, and the paper's best AugLift setting
             model = SimpleBaseline(SimpleBaselineConfig(in_channels=channels, hidden=1024, blocks=blocks))
             path = export_onnx(model, Path(tmp) / f"lifter{blocks}.onnx", num_joints=17, in_channels=channels)
-            lifter = OnnxLifter(path, device="cpu")
-            for persons in (1, 8):
-                features = rng.normal(size=(persons, 17, channels)).astype(np.float32)
-                lift = partial(lifter.run, features)
-                lifter_rounds = [1e6 * median_seconds(lift, args.calls) / persons for _ in range(args.rounds)]
-                report(f"lifter ONNX h1024 x{blocks} blocks, batch {persons}", lifter_rounds, 300.0)
-        print(f"onnxruntime providers: {lifter.providers}")
+            time_lifter(OnnxLifter(path, device="cpu"), f"h1024 x{blocks} blocks")
+    for name in available_models():  # the shipped models, as the node loads them
+        lifter = load_lifter(name, device="cpu").lifter
+        time_lifter(lifter, name)
+    print(f"onnxruntime providers: {lifter.providers}")
 
 
 if __name__ == "__main__":
