@@ -150,6 +150,14 @@ def test_train_and_evaluate_commands_end_to_end(tmp_path: Path) -> None:
     assert reports[0]["mpjpe"] == reports[1]["mpjpe"]  # same seed, same numbers
     assert reports[0]["frames"] == 50 and reports[0]["per_action"]["pose"]["frames"] == 50
     assert 0 < reports[0]["mpjpe"] < 2000 and 0 <= reports[0]["pck"] <= 100
+    assert reports[0]["simulation"]["detector_noise_scale"] == card["simulation"]["detector_noise_scale"]
+    oracle = tmp_path / "eval_oracle"
+    args = ["evaluate", "--model", str(onnx_path), "--sequences", str(data), "--out", str(oracle)]
+    assert main([*args, "--seed", "5", "--frames", "50", "--depth-error-scale", "0"]) == 0
+    report = json.loads((oracle / "metrics.json").read_text())
+    assert report["simulation"]["depth_error_scale"] == 0.0
+    assert report["simulation"]["detector_noise_scale"] == card["simulation"]["detector_noise_scale"]
+    assert report["mpjpe"] != reports[0]["mpjpe"]  # same cameras and detections, different depth
 
 
 def test_train_config_errors_are_named(tmp_path: Path) -> None:

@@ -196,17 +196,8 @@ def run_evaluation(
     card_sim = dict(loaded.card.get("simulation", {}))
     if "image_size" in card_sim:
         card_sim["image_size"] = tuple(card_sim["image_size"])
-    simulation = SimulationConfig(**card_sim)
-    if detector_noise_scale is not None or depth_error_scale is not None:
-        simulation = SimulationConfig(
-            image_size=simulation.image_size,
-            detector_noise_scale=simulation.detector_noise_scale
-            if detector_noise_scale is None
-            else detector_noise_scale,
-            depth_error_scale=simulation.depth_error_scale
-            if depth_error_scale is None
-            else depth_error_scale,
-        )
+    overrides = {"detector_noise_scale": detector_noise_scale, "depth_error_scale": depth_error_scale}
+    simulation = SimulationConfig(**(card_sim | {k: v for k, v in overrides.items() if v is not None}))
     takes = load_takes([str(sequences)])
     rng = np.random.default_rng(seed)
     selection = select_frames(takes, frames, rng)
