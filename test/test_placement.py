@@ -1,0 +1,77 @@
+"""Placing root-relative poses in the camera frame, from depth or by re-projection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from auglift_ros.core.placement import (
+    PELVIS_SURFACE_TO_CENTRE_M,
+    pixel_rays,
+    place_pose,
+    root_from_depth,
+    root_from_reprojection,
+)
+from auglift_ros.data.poses import random_poses
+
+K = np.array([[500.0, 0.0, 320.0], [0.0, 510.0, 240.0], [0.0, 0.0, 1.0]])
+
+
+def _project(points: np.ndarray, k: np.ndarray) -> np.ndarray:
+    uvw = points @ k.T
+    return uvw[..., :2] / uvw[..., 2:]
+
+
+def test_pixel_rays_invert_the_projection_also_with_skew() -> None:
+    skewed = K.copy()
+    skewed[0, 1] = 3.0
+    points = np.array([[0.4, -0.3, 2.0], [-1.0, 0.5, 5.0]])
+    for k in (K, skewed):
+        rays = pixel_rays(_project(points, k), k)
+        np.testing.assert_allclose(rays * points[:, 2:], points, atol=1e-12)
+    with pytest.raises(ValueError, match="camera matrix"):
+        pixel_rays(np.zeros(2), np.eye(2))
+
+
+def test_root_from_depth_on_hand_computed_rays() -> None:
+    pixels = np.array([[320.0, 240.0], [570.0, 240.0], [320.0, 240.0], [320.0, 240.0]])
+    depth = np.array([3.0, 2.0, np.nan, 0.0])
+    root = root_from_depth(pixels, depth, K)
+    z0, z1 = 3.0 + PELVIS_SURFACE_TO_CENTRE_M, 2.0 + PELVIS_SURFACE_TO_CENTRE_M
+    np.testing.assert_allclose(root[0], [0.0, 0.0, z0])
+    np.testing.assert_allclose(root[1], [0.5 * z1, 0.0, z1])  # 250 px right of centre at f = 500
+    assert np.isnan(root[2:]).all()  # missing and zero depth are not guessed
+
+
+def test_reprojection_recovers_the_translation_of_a_projected_pose() -> None:
+    rng = np.random.default_rng(0)
+    poses = random_poses(5, rng)
+    poses -= poses[:, :1]
+    poses[..., 1] *= -1  # y up -> camera y down
+    translation = np.array(
+        [[0.3, -0.2, 4.0], [-1.0, 0.4, 2.5], [0.0, 0.0, 7.5], [2.0, 1.0, 6.0], [0.1, 0.1, 3.0]]
+    )
+    keypoints = _project(poses + translation[:, None], K)
+    confidence = np.ones(poses.shape[:2])
+    np.testing.assert_allclose(
+        root_from_reprojection(poses, keypoints, confidence, K), translation, atol=1e-9
+    )
+    # A wild keypoint with confidence 0 is ignored; the rest still pin the translation exactly.
+    keypoints[:, 5] += 300.0
+    confidence[:, 5] = 0.0
+    np.testing.assert_allclose(
+        root_from_reprojection(poses, keypoints, confidence, K), translation, atol=1e-9
+    )
+    placed = place_pose(poses, translation)
+    np.testing.assert_allclose(_project(placed, K)[:, :5], keypoints[:, :5], atol=1e-6)
+
+
+def test_reprojection_refuses_underdetermined_people() -> None:
+    pose = np.zeros((1, 17, 3))
+    pose[0, :, 0] = np.linspace(-0.5, 0.5, 17)
+    keypoints = _project(pose + np.array([0.0, 0.0, 3.0]), K)
+    confidence = np.zeros((1, 17))
+    confidence[0, 3] = 1.0  # one usable joint: two equations, three unknowns
+    assert np.isnan(root_from_reprojection(pose, keypoints, confidence, K)).all()
+    with pytest.raises(ValueError, match="do not pair up"):
+        root_from_reprojection(pose, keypoints[:, :5], confidence, K)
