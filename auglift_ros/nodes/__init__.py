@@ -1,0 +1,1 @@
+"""rclpy nodes: message <-> array conversion, then one call into the core."""

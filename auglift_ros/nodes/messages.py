@@ -1,0 +1,208 @@
+"""Conversions between ROS messages and the arrays the core works on. No algorithm lives here.
+
+Keypoints and skeletons travel as standard `sensor_msgs/PointCloud2` (no custom interface package):
+one point per (person, joint), fields
+
+- keypoints: `u`, `v` (pixels), `confidence` (float32), `person_id`, `joint_id` (uint32);
+- skeletons: `x`, `y`, `z` (metres, the header's camera optical frame), `confidence` (float32),
+  `person_id`, `joint_id` (uint32).
+
+Joint ids index the Human3.6M-17 layout (`auglift_ros.core.skeleton.H36M_JOINT_NAMES`). A joint that
+was not detected has NaN coordinates. Depth images follow REP 118: `32FC1` metres or `16UC1`
+millimetres (0 = no reading). Every malformed message raises `MessageError` naming the problem, so a
+node can log it, drop the frame and count it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from builtin_interfaces.msg import Duration
+from geometry_msgs.msg import Point
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
+from std_msgs.msg import ColorRGBA, Header
+from visualization_msgs.msg import Marker, MarkerArray
+
+from auglift_ros.core.skeleton import H36M_BONES, H36M_NUM_JOINTS
+
+
+class MessageError(ValueError):
+    """A message the pipeline cannot use: wrong encoding, size, fields or values."""
+
+
+KEYPOINT_FIELDS = ("u", "v", "confidence")
+SKELETON_FIELDS = ("x", "y", "z", "confidence")
+ID_FIELDS = ("person_id", "joint_id")
+
+
+def _cloud_dtype(float_fields: tuple[str, ...]) -> np.dtype:
+    return np.dtype([(name, "<f4") for name in float_fields] + [(name, "<u4") for name in ID_FIELDS])
+
+
+def _to_cloud(
+    header: Header, values: np.ndarray, confidence: np.ndarray, names: tuple[str, ...]
+) -> PointCloud2:
+    """Pack (P, K, C) values and (P, K) confidence into an unorganised cloud of P * K points."""
+    persons, joints = confidence.shape
+    dtype = _cloud_dtype(names)
+    points = np.zeros(persons * joints, dtype=dtype)
+    for i, name in enumerate(names[:-1]):
+        points[name] = values[..., i].reshape(-1)
+    points["confidence"] = confidence.reshape(-1)
+    points["person_id"] = np.repeat(np.arange(persons), joints)
+    points["joint_id"] = np.tile(np.arange(joints), persons)
+    fields = [
+        PointField(
+            name=name,
+            offset=dtype.fields[name][1],
+            datatype=PointField.FLOAT32 if dtype.fields[name][0].kind == "f" else PointField.UINT32,
+            count=1,
+        )
+        for name in dtype.names
+    ]
+    return PointCloud2(
+        header=header,
+        height=1,
+        width=len(points),
+        fields=fields,
+        is_bigendian=False,
+        point_step=dtype.itemsize,
+        row_step=dtype.itemsize * len(points),
+        data=points.tobytes(),
+        is_dense=False,
+    )
+
+
+def _from_cloud(msg: PointCloud2, names: tuple[str, ...], num_joints: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unpack a cloud written by `_to_cloud` (any field order) into (P, K, C) values and (P, K) confidence."""
+    wanted = set(names) | set(ID_FIELDS)
+    present = {f.name: f for f in msg.fields}
+    missing = sorted(wanted - set(present))
+    if missing:
+        raise MessageError(f"PointCloud2 lacks field(s) {missing}; expected {list(names) + list(ID_FIELDS)}")
+    if msg.is_bigendian:
+        raise MessageError("big-endian PointCloud2 is not supported")
+    kinds = {PointField.FLOAT32: "<f4", PointField.UINT32: "<u4", PointField.INT32: "<i4"}
+    bad = [n for n in wanted if present[n].datatype not in kinds]
+    if bad:
+        raise MessageError(f"PointCloud2 fields {sorted(bad)} must be float32, uint32 or int32")
+    count = msg.width * msg.height
+    if msg.point_step <= 0 or len(msg.data) != count * msg.point_step:
+        raise MessageError(
+            f"PointCloud2 data is {len(msg.data)} bytes, expected {count} points x {msg.point_step} bytes"
+        )
+    dtype = np.dtype(
+        {
+            "names": sorted(wanted),
+            "formats": [kinds[present[n].datatype] for n in sorted(wanted)],
+            "offsets": [present[n].offset for n in sorted(wanted)],
+            "itemsize": msg.point_step,
+        }
+    )
+    points = np.frombuffer(bytes(msg.data), dtype=dtype, count=count)
+    person = points["person_id"].astype(np.int64)
+    joint = points["joint_id"].astype(np.int64)
+    if count and (joint.min() < 0 or joint.max() >= num_joints or person.min() < 0):
+        raise MessageError(f"joint_id must be in [0, {num_joints}) and person_id non-negative")
+    persons = int(person.max()) + 1 if count else 0
+    values = np.full((persons, num_joints, len(names) - 1), np.nan)
+    confidence = np.zeros((persons, num_joints))
+    for i, name in enumerate(names[:-1]):
+        values[person, joint, i] = points[name]
+    confidence[person, joint] = points["confidence"]
+    return values, confidence
+
+
+def keypoints_to_cloud(header: Header, keypoints: np.ndarray, confidence: np.ndarray) -> PointCloud2:
+    """2D keypoints (P, K, 2) pixels and confidence (P, K) as a PointCloud2 (u v confidence ids)."""
+    return _to_cloud(header, np.asarray(keypoints), np.asarray(confidence), KEYPOINT_FIELDS)
+
+
+def cloud_to_keypoints(msg: PointCloud2, num_joints: int = H36M_NUM_JOINTS) -> tuple[np.ndarray, np.ndarray]:
+    """(keypoints (P, K, 2), confidence (P, K)); persons without points in between get NaN / 0."""
+    return _from_cloud(msg, KEYPOINT_FIELDS, num_joints)
+
+
+def skeletons_to_cloud(header: Header, joints: np.ndarray, confidence: np.ndarray) -> PointCloud2:
+    """3D joints (P, K, 3) metres and confidence (P, K) as a PointCloud2 (x y z confidence ids)."""
+    return _to_cloud(header, np.asarray(joints), np.asarray(confidence), SKELETON_FIELDS)
+
+
+def cloud_to_skeletons(msg: PointCloud2, num_joints: int = H36M_NUM_JOINTS) -> tuple[np.ndarray, np.ndarray]:
+    """(joints (P, K, 3) metres, confidence (P, K)) from a skeleton cloud."""
+    return _from_cloud(msg, SKELETON_FIELDS, num_joints)
+
+
+def depth_image_to_metres(msg: Image) -> np.ndarray:
+    """Depth (H, W) float32 metres from a `32FC1` (metres) or `16UC1` (millimetres) image; no reading
+    (0 in 16UC1, NaN or non-positive in 32FC1) becomes NaN, which UADD ignores."""
+    formats = {"32FC1": (np.float32, 4, 1.0), "16UC1": (np.uint16, 2, 0.001)}
+    if msg.encoding not in formats:
+        raise MessageError(
+            f"depth image encoding {msg.encoding!r} not supported; use 32FC1 (m) or 16UC1 (mm)"
+        )
+    kind, size, scale = formats[msg.encoding]
+    if msg.height == 0 or msg.width == 0 or msg.step < msg.width * size:
+        raise MessageError(f"depth image {msg.width}x{msg.height} with step {msg.step} is malformed")
+    if len(msg.data) != msg.step * msg.height:
+        raise MessageError(f"depth image data is {len(msg.data)} bytes, expected {msg.step} x {msg.height}")
+    dtype = np.dtype(kind).newbyteorder(">" if msg.is_bigendian else "<")
+    rows = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(msg.height, msg.step)
+    depth = rows[:, : msg.width * size].copy().view(dtype).astype(np.float32) * np.float32(scale)
+    depth[~(depth > 0)] = np.nan  # zero, negative, NaN: no reading
+    return depth
+
+
+def camera_matrix(info: CameraInfo) -> np.ndarray:
+    """The 3x3 intrinsic matrix K of a CameraInfo; MessageError if it is unset (all zeros)."""
+    k = np.asarray(info.k, dtype=np.float64).reshape(3, 3)
+    if not np.isfinite(k).all() or k[0, 0] <= 0 or k[1, 1] <= 0:
+        raise MessageError("camera_info has no valid intrinsics (K has non-positive focal lengths)")
+    return k
+
+
+PERSON_COLOURS = (
+    (0.90, 0.10, 0.10),
+    (0.10, 0.60, 0.90),
+    (0.20, 0.80, 0.20),
+    (0.95, 0.70, 0.10),
+    (0.70, 0.30, 0.90),
+)
+
+
+def skeleton_markers(
+    header: Header,
+    joints: np.ndarray,
+    person_ids: np.ndarray,
+    *,
+    lifetime_s: float = 0.5,
+    namespace: str = "auglift",
+) -> MarkerArray:
+    """Per person: a SPHERE_LIST of joints and a LINE_LIST of bones, in a per-person colour, with a
+    lifetime so skeletons of people who left the view vanish. Non-finite joints and their bones are
+    left out."""
+    markers = MarkerArray()
+    seconds = int(lifetime_s)
+    lifetime = Duration(sec=seconds, nanosec=round((lifetime_s - seconds) * 1e9))
+    for pose, person in zip(np.asarray(joints, dtype=np.float64), np.asarray(person_ids), strict=True):
+        r, g, b = PERSON_COLOURS[int(person) % len(PERSON_COLOURS)]
+        colour = ColorRGBA(r=r, g=g, b=b, a=1.0)
+        finite = np.isfinite(pose).all(axis=-1)
+        for kind, marker_id, size in (
+            (Marker.SPHERE_LIST, 2 * int(person), 0.05),
+            (Marker.LINE_LIST, 2 * int(person) + 1, 0.02),
+        ):
+            marker = Marker(
+                header=header, ns=namespace, id=marker_id, type=kind, action=Marker.ADD, lifetime=lifetime
+            )
+            marker.pose.orientation.w = 1.0
+            marker.scale.x = marker.scale.y = marker.scale.z = size
+            marker.color = colour
+            if kind == Marker.SPHERE_LIST:
+                chosen = [j for j in range(len(pose)) if finite[j]]
+            else:
+                chosen = [j for bone in H36M_BONES if finite[list(bone)].all() for j in bone]
+            marker.points = [
+                Point(x=float(pose[j, 0]), y=float(pose[j, 1]), z=float(pose[j, 2])) for j in chosen
+            ]
+            markers.markers.append(marker)
+    return markers
