@@ -1,0 +1,1 @@
+"""Detector and depth backends behind small interfaces; they run without ROS."""
