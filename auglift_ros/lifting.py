@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from auglift_ros.core.placement import place_pose, root_from_depth, root_from_reprojection
+from auglift_ros.core.placement import place_pose, root_depth_from_joints, root_from_reprojection, root_on_ray
 from auglift_ros.core.skeleton import H36M_ROOT
 from auglift_ros.models import LoadedLifter
 
@@ -64,7 +64,9 @@ class FrameLifter:
         root = np.full((len(pose), 3), np.nan)
         if with_depth:
             point_depth = depth_inputs[..., 0] if depth_inputs.ndim == 3 else depth_inputs
-            root = root_from_depth(keypoints[:, H36M_ROOT], point_depth[:, H36M_ROOT], camera_matrix)
+            root = root_on_ray(
+                keypoints[:, H36M_ROOT], root_depth_from_joints(point_depth, pose), camera_matrix
+            )
         missing = ~np.isfinite(root).all(axis=-1)
         if missing.any():
             root[missing] = root_from_reprojection(

@@ -9,8 +9,9 @@ from auglift_ros.core.placement import (
     PELVIS_SURFACE_TO_CENTRE_M,
     pixel_rays,
     place_pose,
-    root_from_depth,
+    root_depth_from_joints,
     root_from_reprojection,
+    root_on_ray,
 )
 from auglift_ros.data.poses import random_poses
 
@@ -33,14 +34,23 @@ def test_pixel_rays_invert_the_projection_also_with_skew() -> None:
         pixel_rays(np.zeros(2), np.eye(2))
 
 
-def test_root_from_depth_on_hand_computed_rays() -> None:
+def test_root_on_ray_on_hand_computed_rays() -> None:
     pixels = np.array([[320.0, 240.0], [570.0, 240.0], [320.0, 240.0], [320.0, 240.0]])
-    depth = np.array([3.0, 2.0, np.nan, 0.0])
-    root = root_from_depth(pixels, depth, K)
-    z0, z1 = 3.0 + PELVIS_SURFACE_TO_CENTRE_M, 2.0 + PELVIS_SURFACE_TO_CENTRE_M
-    np.testing.assert_allclose(root[0], [0.0, 0.0, z0])
-    np.testing.assert_allclose(root[1], [0.5 * z1, 0.0, z1])  # 250 px right of centre at f = 500
+    root = root_on_ray(pixels, np.array([3.0, 2.0, np.nan, 0.0]), K)
+    np.testing.assert_allclose(root[0], [0.0, 0.0, 3.0])
+    np.testing.assert_allclose(root[1], [1.0, 0.0, 2.0])  # 250 px right of centre at f = 500
     assert np.isnan(root[2:]).all()  # missing and zero depth are not guessed
+
+
+def test_root_depth_is_the_median_of_what_each_joint_implies() -> None:
+    pose = np.zeros((2, 5, 3))
+    pose[:, :, 2] = [0.0, 0.1, -0.1, 0.2, 0.0]  # joint depths relative to the pelvis
+    surface = 4.0 - PELVIS_SURFACE_TO_CENTRE_M  # the pelvis centre is at 4 m
+    readings = surface + pose[..., 2]
+    readings[0, 0] = 2.5  # an occluder in front of the pelvis
+    readings[0, 3] = 10.0  # a keypoint that missed the body and hit the wall
+    readings[1, :] = np.nan  # no depth at all
+    np.testing.assert_allclose(root_depth_from_joints(readings, pose), [4.0, np.nan])
 
 
 def test_reprojection_recovers_the_translation_of_a_projected_pose() -> None:

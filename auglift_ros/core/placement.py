@@ -2,8 +2,9 @@
 
 A lifter predicts joints relative to the pelvis; a robot needs them where the person is. Two ways:
 
-- with depth: the pelvis lies along its keypoint's ray at the measured depth plus the distance from
-  the visible body surface to the joint centre (`root_from_depth`);
+- with depth: the pelvis lies on its keypoint's ray (`root_on_ray`) at the depth the joints' readings
+  imply: each reading plus the surface-to-centre distance minus the joint's lifted depth relative to
+  the pelvis, median over joints (`root_depth_from_joints`), robust to occluders and background hits;
 - without depth: the translation that best re-projects the metric 3D pose onto the detected 2D
   keypoints (`root_from_reprojection`), a linear least-squares problem per person, weighted by
   confidence. It recovers distance from the pose's metric size, so it inherits the lifter's scale
@@ -39,18 +40,34 @@ def pixel_rays(pixels: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
     return np.stack([x, y, np.ones_like(x)], axis=-1)
 
 
-def root_from_depth(
-    root_pixel: np.ndarray,
-    root_surface_depth: np.ndarray,
-    camera_matrix: np.ndarray,
+def root_on_ray(root_pixel: np.ndarray, root_depth: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
+    """Pelvis positions (P, 3) on the pelvis keypoints' rays (P, 2) at z-depth (P,); NaN where the
+    depth is not a positive number (the caller falls back to re-projection)."""
+    depth = np.asarray(root_depth, dtype=np.float64)
+    z = np.where(np.isfinite(depth) & (depth > 0), depth, np.nan)
+    return pixel_rays(root_pixel, camera_matrix) * z[..., None]
+
+
+def root_depth_from_joints(
+    point_depth: np.ndarray,
+    pose: np.ndarray,
     surface_to_centre: float = PELVIS_SURFACE_TO_CENTRE_M,
 ) -> np.ndarray:
-    """Pelvis positions (P, 3): along each pelvis keypoint's ray (P, 2) at the measured surface z-depth
-    (P,) plus surface_to_centre. Non-finite or non-positive depth gives NaN (caller decides)."""
-    depth = np.asarray(root_surface_depth, dtype=np.float64)
+    """Pelvis z-depth (P,) as the median over joints of what each joint's depth reading implies.
+
+    A reading d_j at joint j's keypoint, with the joint's lifted depth z_j relative to the pelvis,
+    implies a pelvis depth d_j + surface_to_centre - z_j. The median over joints ignores the few
+    readings that hit an occluder or the background (one person in front of another hides the
+    other's pelvis, which a pelvis-only reading would take as the person's distance). NaN where no
+    joint has a reading.
+    """
+    depth = np.asarray(point_depth, dtype=np.float64)
     usable = np.isfinite(depth) & (depth > 0)
-    z = np.where(usable, depth + surface_to_centre, np.nan)
-    return pixel_rays(root_pixel, camera_matrix) * z[..., None]
+    implied = np.where(usable, depth + surface_to_centre - np.asarray(pose, dtype=np.float64)[..., 2], np.nan)
+    result = np.full(depth.shape[:-1], np.nan)
+    rows = usable.any(axis=-1)
+    result[rows] = np.nanmedian(implied[rows], axis=-1)
+    return result
 
 
 def root_from_reprojection(

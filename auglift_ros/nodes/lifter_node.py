@@ -1,0 +1,224 @@
+"""The UADD + lifter node: keypoints + depth + camera_info in, 3D skeletons and RViz markers out.
+
+Subscribes (sensor-data QoS, shallow queues):
+  `keypoints` (sensor_msgs/PointCloud2: u v confidence person_id joint_id, H36M-17),
+  `depth` (sensor_msgs/Image, 32FC1 metres or 16UC1 millimetres, REP 118),
+  `camera_info` (sensor_msgs/CameraInfo of the image the keypoints came from).
+Publishes:
+  `~/skeletons` (PointCloud2: x y z confidence person_id joint_id, metres, the keypoints' frame_id),
+  `~/markers` (visualization_msgs/MarkerArray), `/diagnostics` (diagnostic_msgs/DiagnosticArray).
+
+Each keypoints message is lifted once, with the depth image nearest in stamp if one lies within
+`max_depth_age` seconds (the AugLift model), otherwise with the no-depth fallback model: a missing or
+stalled depth stream degrades the output and says so in the diagnostics, it never stalls the node. A
+three-way approximate-time synchroniser would wait for depth instead. The keypoints' stamp and frame
+go on every output. A malformed message is logged, dropped and counted; the node keeps running.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from auglift_ros.lifting import FrameLifter
+from auglift_ros.models import load_lifter
+from auglift_ros.nodes.messages import (
+    MessageError,
+    camera_matrix,
+    cloud_to_keypoints,
+    depth_image_to_metres,
+    skeleton_markers,
+    skeletons_to_cloud,
+)
+
+DEPTH_BUFFER = 5
+"""Depth images kept for stamp matching: a few frames at 30 fps, enough for detector latency."""
+
+
+def _stamp_ns(header: object) -> int:
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+def _float_range(low: float, high: float) -> list[FloatingPointRange]:
+    return [FloatingPointRange(from_value=low, to_value=high, step=0.0)]
+
+
+class LifterNode(Node):
+    """See the module docstring; parameters are declared with descriptors and ranges."""
+
+    def __init__(self, node_name: str = "lifter", **kwargs: object) -> None:
+        super().__init__(node_name, **kwargs)
+        self.declare_parameter(
+            "model",
+            "auglift_uadd",
+            ParameterDescriptor(description="lifter using depth: model name or .onnx path", read_only=True),
+        )
+        self.declare_parameter(
+            "fallback_model",
+            "auglift_xyc",
+            ParameterDescriptor(
+                description="no-depth lifter ('' = none: the depth model without depth)", read_only=True
+            ),
+        )
+        self.declare_parameter(
+            "device", "auto", ParameterDescriptor(description="auto, cpu or cuda", read_only=True)
+        )
+        self.declare_parameter(
+            "max_depth_age",
+            0.1,
+            ParameterDescriptor(
+                description="largest stamp difference (s) between keypoints and the depth used with them",
+                floating_point_range=_float_range(0.0, 10.0),
+            ),
+        )
+        self.declare_parameter(
+            "marker_lifetime",
+            0.5,
+            ParameterDescriptor(
+                description="RViz marker lifetime (s)", floating_point_range=_float_range(0.01, 60.0)
+            ),
+        )
+        self.declare_parameter(
+            "diagnostics_period",
+            1.0,
+            ParameterDescriptor(
+                description="seconds between /diagnostics messages",
+                floating_point_range=_float_range(0.1, 60.0),
+                read_only=True,
+            ),
+        )
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        device = self.get_parameter("device").value
+        if device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"parameter device must be auto, cpu or cuda, got {device!r}")
+        fallback_name = self.get_parameter("fallback_model").value
+        self._lifter = FrameLifter(
+            load_lifter(self.get_parameter("model").value, device=device),
+            load_lifter(fallback_name, device=device) if fallback_name else None,
+        )
+        self._depth: collections.deque[Image] = collections.deque(maxlen=DEPTH_BUFFER)
+        self._camera_info: CameraInfo | None = None
+        self._counts = collections.Counter[str]()
+        self._times_ms: collections.deque[float] = collections.deque(maxlen=100)
+        self._last_mode = "waiting for keypoints"
+        self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", qos_profile_sensor_data)
+        self._markers = self.create_publisher(MarkerArray, "~/markers", 1)
+        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
+        self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, qos_profile_sensor_data)
+        self.create_subscription(Image, "depth", self._on_depth, qos_profile_sensor_data)
+        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data)
+        self.create_timer(self.get_parameter("diagnostics_period").value, self._publish_diagnostics)
+        self.get_logger().info(
+            f"lifting with {self._lifter.model.path.name}"
+            + (f", fallback {self._lifter.fallback.path.name}" if self._lifter.fallback else ", no fallback")
+        )
+
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        """Ranges are enforced by the descriptors; this rejects what a range cannot express."""
+        for parameter in parameters:
+            if parameter.name == "max_depth_age" and not np.isfinite(parameter.value):
+                return SetParametersResult(successful=False, reason="max_depth_age must be finite")
+        return SetParametersResult(successful=True)
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        self._camera_info = msg
+
+    def _on_depth(self, msg: Image) -> None:
+        self._depth.append(msg)  # converted only if a keypoints frame uses it
+
+    def _reject(self, reason: str, error: Exception) -> None:
+        self._counts[f"rejected: {reason}"] += 1
+        self.get_logger().warning(f"dropped a keypoints frame: {error}", throttle_duration_sec=5.0)
+
+    def _matching_depth(self, stamp_ns: int) -> np.ndarray | None:
+        """The buffered depth image nearest to stamp_ns if within max_depth_age, in metres."""
+        if not self._depth:
+            return None
+        nearest = min(self._depth, key=lambda d: abs(_stamp_ns(d.header) - stamp_ns))
+        if abs(_stamp_ns(nearest.header) - stamp_ns) > 1e9 * self.get_parameter("max_depth_age").value:
+            return None
+        return depth_image_to_metres(nearest)
+
+    def _on_keypoints(self, msg: PointCloud2) -> None:
+        started = time.perf_counter()
+        try:
+            keypoints, confidence = cloud_to_keypoints(msg)
+            if self._camera_info is None:
+                raise MessageError("no camera_info received yet")
+            info = self._camera_info
+            if info.width == 0 or info.height == 0:
+                raise MessageError("camera_info has no image size")
+            depth = self._matching_depth(_stamp_ns(msg.header))
+            result = self._lifter.lift(
+                keypoints, confidence, (info.width, info.height), camera_matrix(info), depth
+            )
+        except (MessageError, ValueError) as error:
+            self._reject(type(error).__name__, error)
+            return
+        self._skeletons.publish(skeletons_to_cloud(msg.header, result.joints_cam, confidence))
+        self._markers.publish(
+            skeleton_markers(
+                msg.header,
+                result.joints_cam,
+                np.arange(len(result.joints_cam)),
+                lifetime_s=self.get_parameter("marker_lifetime").value,
+            )
+        )
+        self._last_mode = f"{result.feature_set} ({'with' if result.used_depth else 'without'} depth)"
+        self._counts["lifted with depth" if result.used_depth else "lifted without depth"] += 1
+        self._times_ms.append(1000.0 * (time.perf_counter() - started))
+
+    def _publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f"{self.get_name()}: lifter", hardware_id="auglift_ros")
+        rejected = sum(v for k, v in self._counts.items() if k.startswith("rejected"))
+        without_depth = self._last_mode.endswith("without depth)")
+        status.level = DiagnosticStatus.WARN if (rejected or without_depth) else DiagnosticStatus.OK
+        status.message = f"last frame: {self._last_mode}"
+        median = float(np.median(self._times_ms)) if self._times_ms else float("nan")
+        values = {
+            "processing time median ms": f"{median:.2f}",
+            **{k: str(v) for k, v in sorted(self._counts.items())},
+        }
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        header = Header(stamp=self.get_clock().now().to_msg())
+        self._diagnostics.publish(DiagnosticArray(header=header, status=[status]))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self._counts)
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = LifterNode()
+    except Exception as error:  # a missing model or bad parameter: say what, exit non-zero
+        print(f"lifter: cannot start: {error}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 1
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The lifter node over real DDS, in its own process: good frames, bad frames, and missing depth."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+import rclpy
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from auglift_ros.core.skeleton import H36M_ROOT
+from auglift_ros.data.poses import random_poses
+from auglift_ros.data.scene import (
+    PinholeCamera,
+    floor_plane,
+    lift_to_floor,
+    place_in_camera,
+    random_view,
+    render_depth,
+)
+from auglift_ros.nodes.messages import cloud_to_skeletons, keypoints_to_cloud
+
+FRAME = "camera_optical_frame"
+
+
+def _scene() -> tuple[PinholeCamera, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(4)
+    camera = PinholeCamera.from_fov(640, 480, 65.0)
+    rotation, translation = random_view(rng, distance=(3.0, 4.0), pan_deg=(0.0, 0.0))
+    people = lift_to_floor(random_poses(2, rng, sit_fraction=0.0))
+    people[0, :, 0] -= 0.6
+    people[1, :, 0] += 0.6
+    joints = place_in_camera(people, rotation, translation)
+    return camera, joints, render_depth(camera, joints, floor=floor_plane(rotation, translation))
+
+
+def _header(sec: int) -> Header:
+    return Header(stamp=Time(sec=sec, nanosec=0), frame_id=FRAME)
+
+
+class Harness(Node):
+    """The test's side of the graph: camera, detector and depth stand-ins, and output listeners."""
+
+    def __init__(self) -> None:
+        super().__init__("lifter_test_harness")
+        self.keypoints = self.create_publisher(PointCloud2, "keypoints", qos_profile_sensor_data)
+        self.depth = self.create_publisher(Image, "depth", qos_profile_sensor_data)
+        self.info = self.create_publisher(CameraInfo, "camera_info", qos_profile_sensor_data)
+        self.skeletons: list[PointCloud2] = []
+        self.markers: list[MarkerArray] = []
+        self.diagnostics: list[DiagnosticArray] = []
+        self.create_subscription(
+            PointCloud2, "/lifter/skeletons", self.skeletons.append, qos_profile_sensor_data
+        )
+        self.create_subscription(MarkerArray, "/lifter/markers", self.markers.append, 10)
+        self.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
+
+    def stream_until(
+        self, publish: Callable[[], None], condition: Callable[[], bool], timeout: float = 20.0
+    ) -> bool:
+        """Re-publish (as a camera streams) until condition holds: best-effort sensor QoS drops what
+        was sent before both sides matched, so a single message may never arrive."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            publish()
+            if self.spin_until(condition, timeout=0.5):
+                return True
+        return False
+
+    def spin_until(self, condition: Callable[[], bool], timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rclpy.spin_once(self, timeout_sec=0.05)
+            if condition():
+                return True
+        return False
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[Harness]:
+    env = dict(os.environ, ROS_DOMAIN_ID=str(100 + os.getpid() % 100))
+    os.environ["ROS_DOMAIN_ID"] = env["ROS_DOMAIN_ID"]
+    node_process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "auglift_ros.nodes.lifter_node",
+            "--ros-args",
+            "-p",
+            "max_depth_age:=0.05",
+            "-p",
+            "diagnostics_period:=0.2",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    rclpy.init()
+    node = Harness()
+    try:
+        assert node.spin_until(lambda: node.count_subscribers("keypoints") > 0, timeout=30), (
+            "lifter node did not start"
+        )
+        yield node
+    finally:
+        node.destroy_node()
+        rclpy.shutdown()
+        node_process.terminate()
+        output = node_process.communicate(timeout=20)[0]
+        assert node_process.returncode == 0, output
+
+
+def _publish_frame(
+    node: Harness, camera: PinholeCamera, joints: np.ndarray, depth: np.ndarray | None, sec: int
+) -> None:
+    info = CameraInfo(
+        header=_header(sec), width=camera.width, height=camera.height, k=camera.K.reshape(-1).tolist()
+    )
+    node.info.publish(info)
+    if depth is not None:
+        node.depth.publish(
+            Image(
+                header=_header(sec),
+                height=depth.shape[0],
+                width=depth.shape[1],
+                encoding="32FC1",
+                step=4 * depth.shape[1],
+                data=depth.astype("<f4").tobytes(),
+            )
+        )
+    node.spin_until(lambda: False, timeout=0.2)  # let camera_info and depth arrive first
+    node.keypoints.publish(
+        keypoints_to_cloud(_header(sec), camera.project(joints), np.ones(joints.shape[:2]))
+    )
+
+
+def _lifted_with_depth(harness: Harness) -> bool:
+    return any(
+        kv.key == "lifted with depth" for a in harness.diagnostics for s in a.status for kv in s.values
+    )
+
+
+def test_skeletons_arrive_with_the_input_stamp_in_place(harness: Harness) -> None:
+    camera, joints, depth = _scene()
+    # Until the node has a depth image it lifts without one (the fallback); stream until it has.
+    assert harness.stream_until(
+        lambda: _publish_frame(harness, camera, joints, depth, sec=100), lambda: _lifted_with_depth(harness)
+    )
+    count = len(harness.skeletons)
+    assert harness.stream_until(
+        lambda: _publish_frame(harness, camera, joints, depth, sec=100),
+        lambda: len(harness.skeletons) > count,
+    )
+    msg = harness.skeletons[-1]
+    lifted, _ = cloud_to_skeletons(msg)
+    assert (msg.header.stamp.sec, msg.header.frame_id) == (100, FRAME) and lifted.shape == (2, 17, 3)
+    # With depth the pelvis lands within 15 cm (one person half hides the other here).
+    assert np.linalg.norm(lifted[:, H36M_ROOT] - joints[:, H36M_ROOT], axis=-1).max() < 0.15
+    assert harness.spin_until(
+        lambda: any(m.markers and m.markers[0].header.stamp.sec == 100 for m in harness.markers)
+    )
+
+
+def test_bad_frames_are_counted_and_the_node_keeps_serving(harness: Harness) -> None:
+    camera, joints, depth = _scene()
+    bad = keypoints_to_cloud(_header(200), camera.project(joints), np.ones((2, 17)))
+    bad.fields = bad.fields[1:]  # no "u" field
+
+    def rejected() -> bool:
+        return any(
+            kv.key.startswith("rejected") and int(kv.value) >= 1
+            for array in harness.diagnostics
+            for status in array.status
+            for kv in status.values
+        )
+
+    assert harness.stream_until(lambda: harness.keypoints.publish(bad), rejected)
+    assert harness.stream_until(
+        lambda: _publish_frame(harness, camera, joints, depth, sec=201),
+        lambda: any(m.header.stamp.sec == 201 for m in harness.skeletons),
+    )
+
+
+def test_stale_depth_switches_to_the_fallback_and_says_so(harness: Harness) -> None:
+    camera, joints, _ = _scene()
+    assert harness.stream_until(  # no depth for t = 300; the newest is from t = 201: too old
+        lambda: _publish_frame(harness, camera, joints, None, sec=300),
+        lambda: any(m.header.stamp.sec == 300 for m in harness.skeletons),
+    )
+    assert harness.spin_until(
+        lambda: any("without depth" in s.message for a in harness.diagnostics[-3:] for s in a.status)
+    )
