@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -36,6 +36,7 @@ from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import load_lifter
+from auglift_ros.nodes.diagnostics import FrameStats
 from auglift_ros.nodes.messages import (
     MessageError,
     camera_matrix,
@@ -112,8 +113,7 @@ class LifterNode(Node):
         )
         self._depth: collections.deque[Image] = collections.deque(maxlen=DEPTH_BUFFER)
         self._camera_info: CameraInfo | None = None
-        self._counts = collections.Counter[str]()
-        self._times_ms: collections.deque[float] = collections.deque(maxlen=100)
+        self._stats = FrameStats()
         self._last_mode = "waiting for keypoints"
         self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", qos_profile_sensor_data)
         self._markers = self.create_publisher(MarkerArray, "~/markers", 1)
@@ -141,7 +141,7 @@ class LifterNode(Node):
         self._depth.append(msg)  # converted only if a keypoints frame uses it
 
     def _reject(self, reason: str, error: Exception) -> None:
-        self._counts[f"rejected: {reason}"] += 1
+        self._stats.rejected(reason)
         self.get_logger().warning(f"dropped a keypoints frame: {error}", throttle_duration_sec=5.0)
 
     def _matching_depth(self, stamp_ns: int) -> np.ndarray | None:
@@ -179,27 +179,17 @@ class LifterNode(Node):
             )
         )
         self._last_mode = f"{result.feature_set} ({'with' if result.used_depth else 'without'} depth)"
-        self._counts["lifted with depth" if result.used_depth else "lifted without depth"] += 1
-        self._times_ms.append(1000.0 * (time.perf_counter() - started))
+        outcome = "lifted with depth" if result.used_depth else "lifted without depth"
+        self._stats.processed(outcome, 1000.0 * (time.perf_counter() - started))
 
     def _publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(name=f"{self.get_name()}: lifter", hardware_id="auglift_ros")
-        rejected = sum(v for k, v in self._counts.items() if k.startswith("rejected"))
-        without_depth = self._last_mode.endswith("without depth)")
-        status.level = DiagnosticStatus.WARN if (rejected or without_depth) else DiagnosticStatus.OK
-        status.message = f"last frame: {self._last_mode}"
-        median = float(np.median(self._times_ms)) if self._times_ms else float("nan")
-        values = {
-            "processing time median ms": f"{median:.2f}",
-            **{k: str(v) for k, v in sorted(self._counts.items())},
-        }
-        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
         header = Header(stamp=self.get_clock().now().to_msg())
-        self._diagnostics.publish(DiagnosticArray(header=header, status=[status]))
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return dict(self._counts)
+        without_depth = self._last_mode.endswith("without depth)")
+        self._diagnostics.publish(
+            self._stats.diagnostics(
+                header, f"{self.get_name()}: lifter", f"last frame: {self._last_mode}", warn=without_depth
+            )
+        )
 
 
 def main(args: Sequence[str] | None = None) -> int:

@@ -1,0 +1,45 @@
+"""Per-node frame statistics published on /diagnostics (diagnostic_msgs), shared by every node."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from std_msgs.msg import Header
+
+REJECTED_PREFIX = "rejected: "
+
+
+class FrameStats:
+    """Counts of what happened to frames, and recent processing times, as one DiagnosticStatus."""
+
+    def __init__(self, window: int = 100) -> None:
+        self.counts = collections.Counter[str]()
+        self._times_ms: collections.deque[float] = collections.deque(maxlen=window)
+
+    def processed(self, outcome: str, milliseconds: float) -> None:
+        self.counts[outcome] += 1
+        self._times_ms.append(milliseconds)
+
+    def rejected(self, reason: str) -> None:
+        self.counts[REJECTED_PREFIX + reason] += 1
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(v for k, v in self.counts.items() if k.startswith(REJECTED_PREFIX))
+
+    def diagnostics(self, header: Header, name: str, message: str, *, warn: bool = False) -> DiagnosticArray:
+        """One status: WARN if asked or if any frame was rejected, with counts and the median time."""
+        median = float(np.median(self._times_ms)) if self._times_ms else float("nan")
+        values = {"processing time median ms": f"{median:.2f}"} | {
+            k: str(v) for k, v in sorted(self.counts.items())
+        }
+        status = DiagnosticStatus(
+            level=DiagnosticStatus.WARN if warn or self.rejected_total else DiagnosticStatus.OK,
+            name=name,
+            message=message,
+            hardware_id="auglift_ros",
+            values=[KeyValue(key=k, value=v) for k, v in values.items()],
+        )
+        return DiagnosticArray(header=header, status=[status])
