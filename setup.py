@@ -34,6 +34,7 @@ setup(
     entry_points={
         "console_scripts": [
             "auglift-ros = auglift_ros.cli:main",
+            "detector_node = auglift_ros.nodes.detector_node:main",
             "lifter_node = auglift_ros.nodes.lifter_node:main",
         ],
     },

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import rclpy
 from builtin_interfaces.msg import Time
+from dds_helpers import spin_until, start_node_process, stop_node_process, stream_until, wait_for_node
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -66,60 +63,21 @@ class Harness(Node):
         self.create_subscription(MarkerArray, "/lifter/markers", self.markers.append, 10)
         self.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
 
-    def stream_until(
-        self, publish: Callable[[], None], condition: Callable[[], bool], timeout: float = 20.0
-    ) -> bool:
-        """Re-publish (as a camera streams) until condition holds: best-effort sensor QoS drops what
-        was sent before both sides matched, so a single message may never arrive."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            publish()
-            if self.spin_until(condition, timeout=0.5):
-                return True
-        return False
-
-    def spin_until(self, condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            rclpy.spin_once(self, timeout_sec=0.05)
-            if condition():
-                return True
-        return False
-
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
-    env = dict(os.environ, ROS_DOMAIN_ID=str(100 + os.getpid() % 100))
-    os.environ["ROS_DOMAIN_ID"] = env["ROS_DOMAIN_ID"]
-    node_process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "auglift_ros.nodes.lifter_node",
-            "--ros-args",
-            "-p",
-            "max_depth_age:=0.05",
-            "-p",
-            "diagnostics_period:=0.2",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = start_node_process(
+        "auglift_ros.nodes.lifter_node", {"max_depth_age": "0.05", "diagnostics_period": "0.2"}
     )
     rclpy.init()
     node = Harness()
     try:
-        assert node.spin_until(lambda: node.count_subscribers("keypoints") > 0, timeout=30), (
-            "lifter node did not start"
-        )
+        wait_for_node(node, process, "keypoints")
         yield node
     finally:
         node.destroy_node()
         rclpy.shutdown()
-        node_process.terminate()
-        output = node_process.communicate(timeout=20)[0]
-        assert node_process.returncode == 0, output
+        stop_node_process(process)
 
 
 def _publish_frame(
@@ -140,7 +98,7 @@ def _publish_frame(
                 data=depth.astype("<f4").tobytes(),
             )
         )
-    node.spin_until(lambda: False, timeout=0.2)  # let camera_info and depth arrive first
+    spin_until(node, lambda: False, timeout=0.2)  # let camera_info and depth arrive first
     node.keypoints.publish(
         keypoints_to_cloud(_header(sec), camera.project(joints), np.ones(joints.shape[:2]))
     )
@@ -155,11 +113,14 @@ def _lifted_with_depth(harness: Harness) -> bool:
 def test_skeletons_arrive_with_the_input_stamp_in_place(harness: Harness) -> None:
     camera, joints, depth = _scene()
     # Until the node has a depth image it lifts without one (the fallback); stream until it has.
-    assert harness.stream_until(
-        lambda: _publish_frame(harness, camera, joints, depth, sec=100), lambda: _lifted_with_depth(harness)
+    assert stream_until(
+        harness,
+        lambda: _publish_frame(harness, camera, joints, depth, sec=100),
+        lambda: _lifted_with_depth(harness),
     )
     count = len(harness.skeletons)
-    assert harness.stream_until(
+    assert stream_until(
+        harness,
         lambda: _publish_frame(harness, camera, joints, depth, sec=100),
         lambda: len(harness.skeletons) > count,
     )
@@ -168,8 +129,8 @@ def test_skeletons_arrive_with_the_input_stamp_in_place(harness: Harness) -> Non
     assert (msg.header.stamp.sec, msg.header.frame_id) == (100, FRAME) and lifted.shape == (2, 17, 3)
     # With depth the pelvis lands within 15 cm (one person half hides the other here).
     assert np.linalg.norm(lifted[:, H36M_ROOT] - joints[:, H36M_ROOT], axis=-1).max() < 0.15
-    assert harness.spin_until(
-        lambda: any(m.markers and m.markers[0].header.stamp.sec == 100 for m in harness.markers)
+    assert spin_until(
+        harness, lambda: any(m.markers and m.markers[0].header.stamp.sec == 100 for m in harness.markers)
     )
 
 
@@ -186,8 +147,9 @@ def test_bad_frames_are_counted_and_the_node_keeps_serving(harness: Harness) -> 
             for kv in status.values
         )
 
-    assert harness.stream_until(lambda: harness.keypoints.publish(bad), rejected)
-    assert harness.stream_until(
+    assert stream_until(harness, lambda: harness.keypoints.publish(bad), rejected)
+    assert stream_until(
+        harness,
         lambda: _publish_frame(harness, camera, joints, depth, sec=201),
         lambda: any(m.header.stamp.sec == 201 for m in harness.skeletons),
     )
@@ -195,10 +157,11 @@ def test_bad_frames_are_counted_and_the_node_keeps_serving(harness: Harness) -> 
 
 def test_stale_depth_switches_to_the_fallback_and_says_so(harness: Harness) -> None:
     camera, joints, _ = _scene()
-    assert harness.stream_until(  # no depth for t = 300; the newest is from t = 201: too old
+    assert stream_until(
+        harness,  # no depth for t = 300; the newest is from t = 201: too old
         lambda: _publish_frame(harness, camera, joints, None, sec=300),
         lambda: any(m.header.stamp.sec == 300 for m in harness.skeletons),
     )
-    assert harness.spin_until(
-        lambda: any("without depth" in s.message for a in harness.diagnostics[-3:] for s in a.status)
+    assert spin_until(
+        harness, lambda: any("without depth" in s.message for a in harness.diagnostics[-3:] for s in a.status)
     )

@@ -114,3 +114,17 @@ def test_markers_hold_joints_and_bones_per_person() -> None:
     assert len(markers[2].points) == 16 and len(markers[3].points) == 2 * (len(H36M_BONES) - 1)
     assert markers[0].lifetime.nanosec == 250_000_000 and markers[0].header.stamp.sec == 12
     assert markers[0].color != markers[2].color
+
+
+def test_colour_images_to_rgb() -> None:
+    from auglift_ros.nodes.messages import image_to_rgb, rgb_to_image
+
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    np.testing.assert_array_equal(image_to_rgb(rgb_to_image(HEADER, rgb)), rgb)
+    bgr = _image("bgr8", rgb[..., ::-1].copy().view(np.uint8).reshape(2, -1), pad=2)
+    bgr.width = 3
+    np.testing.assert_array_equal(image_to_rgb(bgr), rgb)
+    mono = _image("mono8", np.array([[0, 128], [255, 7]], np.uint8))
+    assert image_to_rgb(mono)[1, 0].tolist() == [255, 255, 255]
+    with pytest.raises(MessageError, match="encoding '32FC1'"):
+        image_to_rgb(_image("32FC1", np.zeros((2, 2), "<f4")))

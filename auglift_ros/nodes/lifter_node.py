@@ -23,10 +23,8 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
@@ -45,6 +43,7 @@ from auglift_ros.nodes.messages import (
     skeleton_markers,
     skeletons_to_cloud,
 )
+from auglift_ros.nodes.spin import spin_node
 
 DEPTH_BUFFER = 5
 """Depth images kept for stamp matching: a few frames at 30 fps, enough for detector latency."""
@@ -193,21 +192,7 @@ class LifterNode(Node):
 
 
 def main(args: Sequence[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = LifterNode()
-    except Exception as error:  # a missing model or bad parameter: say what, exit non-zero
-        print(f"lifter: cannot start: {error}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(LifterNode, "lifter", args)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,34 @@ def depth_image_to_metres(msg: Image) -> np.ndarray:
     return depth
 
 
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """An (H, W, 3) uint8 RGB array from an `rgb8`, `bgr8` or `mono8` image (no cv_bridge needed)."""
+    channels = {"rgb8": 3, "bgr8": 3, "mono8": 1}
+    if msg.encoding not in channels:
+        raise MessageError(f"image encoding {msg.encoding!r} not supported; use rgb8, bgr8 or mono8")
+    row_bytes = msg.width * channels[msg.encoding]
+    if msg.height == 0 or msg.width == 0 or msg.step < row_bytes:
+        raise MessageError(f"image {msg.width}x{msg.height} with step {msg.step} is malformed")
+    if len(msg.data) != msg.step * msg.height:
+        raise MessageError(f"image data is {len(msg.data)} bytes, expected {msg.step} x {msg.height}")
+    rows = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(msg.height, msg.step)[:, :row_bytes]
+    pixels = rows.reshape(msg.height, msg.width, channels[msg.encoding])
+    if msg.encoding == "bgr8":
+        pixels = pixels[..., ::-1]
+    elif msg.encoding == "mono8":
+        pixels = np.repeat(pixels, 3, axis=-1)
+    return np.ascontiguousarray(pixels)
+
+
+def rgb_to_image(header: Header, rgb: np.ndarray) -> Image:
+    """An `rgb8` Image of an (H, W, 3) uint8 array (test publishers, the pipeline runner's camera)."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    height, width = rgb.shape[:2]
+    return Image(
+        header=header, height=height, width=width, encoding="rgb8", step=3 * width, data=rgb.tobytes()
+    )
+
+
 def camera_matrix(info: CameraInfo) -> np.ndarray:
     """The 3x3 intrinsic matrix K of a CameraInfo; MessageError if it is unset (all zeros)."""
     k = np.asarray(info.k, dtype=np.float64).reshape(3, 3)

@@ -1,0 +1,102 @@
+"""The 2D keypoint detector node: camera images in, H36M-17 keypoints with confidence out.
+
+Subscribes `image` (sensor_msgs/Image: rgb8, bgr8 or mono8; sensor-data QoS, depth 1, so a slow
+detector skips frames instead of queueing them). Publishes `~/keypoints` (sensor_msgs/PointCloud2:
+u v confidence person_id joint_id, pixels of the input image) with the image's header, and
+/diagnostics. Backend `mediapipe` (BlazePose, shipped with mediapipe 0.10.21; one person). A
+malformed image is logged, dropped and counted; the node keeps running.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image, PointCloud2
+from std_msgs.msg import Header
+
+from auglift_ros.nodes.diagnostics import FrameStats
+from auglift_ros.nodes.messages import MessageError, image_to_rgb, keypoints_to_cloud
+from auglift_ros.nodes.spin import spin_node
+from auglift_ros.perception.detector import KeypointDetector, MediaPipePoseDetector
+
+BACKENDS = ("mediapipe",)
+
+
+class DetectorNode(Node):
+    """See the module docstring; the backend and its thresholds are fixed at start (read-only)."""
+
+    def __init__(self, node_name: str = "detector", **kwargs: object) -> None:
+        super().__init__(node_name, **kwargs)
+        self.declare_parameter(
+            "backend", "mediapipe", ParameterDescriptor(description=f"one of {BACKENDS}", read_only=True)
+        )
+        self.declare_parameter(
+            "tracking",
+            True,
+            ParameterDescriptor(description="reuse the previous frame's person (video)", read_only=True),
+        )
+        self.declare_parameter(
+            "min_detection_confidence",
+            0.5,
+            ParameterDescriptor(
+                description="person detection threshold",
+                floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1.0, step=0.0)],
+                read_only=True,
+            ),
+        )
+        self.declare_parameter(
+            "diagnostics_period",
+            1.0,
+            ParameterDescriptor(
+                description="seconds between /diagnostics messages",
+                floating_point_range=[FloatingPointRange(from_value=0.1, to_value=60.0, step=0.0)],
+                read_only=True,
+            ),
+        )
+        backend = self.get_parameter("backend").value
+        if backend not in BACKENDS:
+            raise ValueError(f"parameter backend must be one of {BACKENDS}, got {backend!r}")
+        self._detector: KeypointDetector = MediaPipePoseDetector(
+            tracking=self.get_parameter("tracking").value,
+            min_detection_confidence=self.get_parameter("min_detection_confidence").value,
+        )
+        self._stats = FrameStats()
+        self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", qos_profile_sensor_data)
+        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
+        self.create_subscription(Image, "image", self._on_image, qos_profile_sensor_data)
+        self.create_timer(self.get_parameter("diagnostics_period").value, self._publish_diagnostics)
+        self.get_logger().info(f"detecting with {backend}")
+
+    def _on_image(self, msg: Image) -> None:
+        started = time.perf_counter()
+        try:
+            found = self._detector.detect(image_to_rgb(msg))
+        except (MessageError, ValueError) as error:
+            self._stats.rejected(type(error).__name__)
+            self.get_logger().warning(f"dropped an image: {error}", throttle_duration_sec=5.0)
+            return
+        self._keypoints.publish(keypoints_to_cloud(msg.header, found.keypoints, found.confidence))
+        outcome = "frames with a person" if len(found.keypoints) else "frames without a person"
+        self._stats.processed(outcome, 1000.0 * (time.perf_counter() - started))
+
+    def _publish_diagnostics(self) -> None:
+        header = Header(stamp=self.get_clock().now().to_msg())
+        self._diagnostics.publish(self._stats.diagnostics(header, f"{self.get_name()}: detector", "running"))
+
+    def destroy_node(self) -> None:
+        self._detector.close()
+        super().destroy_node()
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    return spin_node(DetectorNode, "detector", args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The one `main()` body every node shares: start, spin, and stop cleanly on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+
+
+def spin_node(create: Callable[[], Node], label: str, args: Sequence[str] | None = None) -> int:
+    """Run the node create() makes until shutdown; 1 (with the reason on stderr) if it cannot start."""
+    rclpy.init(args=args)
+    try:
+        node = create()
+    except Exception as error:  # a bad parameter, a missing model, a backend that cannot load
+        print(f"{label}: cannot start: {error}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 1
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0

@@ -1,0 +1,64 @@
+"""Helpers for tests that run a node in its own process and talk to it over real DDS."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import rclpy
+from rclpy.node import Node
+
+
+def start_node_process(module: str, parameters: dict[str, str]) -> subprocess.Popen:
+    """`python -m module` with --ros-args -p name:=value ..., on a ROS domain of this test process."""
+    os.environ["ROS_DOMAIN_ID"] = str(100 + os.getpid() % 100)
+    args = [arg for name, value in parameters.items() for arg in ("-p", f"{name}:={value}")]
+    return subprocess.Popen(
+        [sys.executable, "-m", module, "--ros-args", *args],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def stop_node_process(process: subprocess.Popen) -> None:
+    """SIGTERM, then require a clean exit (status 0) and show the node's output if not."""
+    process.terminate()
+    output = process.communicate(timeout=20)[0]
+    assert process.returncode == 0, output
+
+
+def spin_until(node: Node, condition: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rclpy.spin_once(node, timeout_sec=0.05)
+        if condition():
+            return True
+    return False
+
+
+def stream_until(
+    node: Node, publish: Callable[[], None], condition: Callable[[], bool], timeout: float = 20.0
+) -> bool:
+    """Re-publish (as a camera streams) until condition holds: best-effort sensor QoS drops what was
+    sent before both sides matched, so a single message may never arrive."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        publish()
+        if spin_until(node, condition, timeout=0.5):
+            return True
+    return False
+
+
+def wait_for_node(node: Node, process: subprocess.Popen, topic: str, timeout: float = 30.0) -> None:
+    """Wait until the node process subscribes to topic; fail fast if it exits."""
+    started = spin_until(
+        node, lambda: node.count_subscribers(topic) > 0 or process.poll() is not None, timeout
+    )
+    assert started and process.poll() is None, "node did not start: " + (
+        process.stdout.read() if process.poll() is not None else "timeout"
+    )
