@@ -81,4 +81,7 @@ def test_wheel_installs_ament_marker_and_share_files(tmp_path: Path) -> None:
             n.rsplit("/", 1)[1] for n in names if n.startswith(f"{data}/auglift_ros/{folder}/")
         } == shipped
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "auglift-ros = auglift_ros.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "auglift-ros = auglift_ros.cli:main" in scripts
+    for node in sorted((ROOT / "auglift_ros" / "nodes").glob("*_node.py")):  # `ros2 run auglift_ros <node>`
+        assert f"{node.stem} = auglift_ros.nodes.{node.stem}:main" in scripts
