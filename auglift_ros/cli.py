@@ -60,6 +60,13 @@ def _study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pipeline(args: argparse.Namespace) -> int:
+    from auglift_ros.pipeline_runner import run_pipeline
+
+    camera = {"image": args.image_topic, "camera_info": args.camera_info_topic, "depth": args.depth_topic}
+    return run_pipeline(args.config, namespace=args.namespace, camera=camera)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="auglift-ros", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     study.add_argument("--detector-noise-scale", type=float, help="override simulation.detector_noise_scale")
     study.set_defaults(handler=_study)
+
+    pipeline = sub.add_parser(
+        "pipeline", help="start the ROS 2 nodes of config/pipeline.yaml (for machines without ros2 launch)"
+    )
+    pipeline.add_argument("--config", help="pipeline graph (default: the package's config/pipeline.yaml)")
+    pipeline.add_argument("--namespace", default="", help="ROS namespace for every node")
+    pipeline.add_argument("--image-topic", help="camera image topic (overrides the config)")
+    pipeline.add_argument("--camera-info-topic", help="camera_info topic (overrides the config)")
+    pipeline.add_argument("--depth-topic", help="metric depth image topic (overrides the config)")
+    pipeline.set_defaults(handler=_pipeline)
     return parser
 
 
