@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import rclpy
 from builtin_interfaces.msg import Time
-from dds_helpers import start_node_process, stop_node_process, stream_until, wait_for_node
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -19,6 +18,7 @@ from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.nodes.messages import cloud_to_keypoints, rgb_to_image
+from dds_helpers import start_node_process, stop_node_process, stream_until, wait_for_node
 
 PORTRAIT = matplotlib.image.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 

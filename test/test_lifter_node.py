@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import rclpy
 from builtin_interfaces.msg import Time
-from dds_helpers import spin_until, start_node_process, stop_node_process, stream_until, wait_for_node
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -27,6 +26,7 @@ from auglift_ros.data.scene import (
     render_depth,
 )
 from auglift_ros.nodes.messages import cloud_to_skeletons, keypoints_to_cloud
+from dds_helpers import spin_until, start_node_process, stop_node_process, stream_until, wait_for_node
 
 FRAME = "camera_optical_frame"
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import rclpy
 from builtin_interfaces.msg import Time
-from dds_helpers import spin_until, stream_until
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
@@ -22,6 +21,7 @@ from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES, H36M_ROOT
 from auglift_ros.nodes.messages import cloud_to_skeletons, rgb_to_image
+from dds_helpers import spin_until, stream_until
 
 PORTRAIT = matplotlib.image.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 HEIGHT, WIDTH = PORTRAIT.shape[:2]

@@ -1,0 +1,92 @@
+"""ros2 launch auglift_ros pipeline.launch.py [image_topic:=...] [camera_info_topic:=...]
+[depth_topic:=...] [namespace:=...] [detector_backend:=mediapipe] [rviz:=true|false]
+
+Starts the nodes of config/pipeline.yaml (the graph `auglift-ros pipeline` also starts, read through
+auglift_ros.graph: one description, two ways to start it) and, optionally, RViz with
+config/auglift.rviz. Depth comes from an RGB-D camera's registered depth topic (depth_topic).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchContext, LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from auglift_ros.graph import load_graph
+
+SHARE = Path(get_package_share_directory("auglift_ros"))
+RVIZ_TOPICS = ("/lifter/markers", "/lifter/skeletons")
+"""Topics config/auglift.rviz shows, remapped into the launch namespace."""
+RVIZ_IMAGE_TOPIC = "/camera/color/image_raw"
+"""The image topic named in config/auglift.rviz, remapped to the configured camera image."""
+
+
+def _arguments() -> list[DeclareLaunchArgument]:
+    return [
+        DeclareLaunchArgument("image_topic", default_value="", description="camera image (default: config)"),
+        DeclareLaunchArgument(
+            "camera_info_topic", default_value="", description="camera_info (default: config)"
+        ),
+        DeclareLaunchArgument(
+            "depth_topic", default_value="", description="metric depth image (default: config)"
+        ),
+        DeclareLaunchArgument("namespace", default_value="", description="namespace for every node"),
+        DeclareLaunchArgument("detector_backend", default_value="mediapipe", description="detector backend"),
+        DeclareLaunchArgument(
+            "rviz", default_value="true", description="start RViz with config/auglift.rviz"
+        ),
+    ]
+
+
+def _nodes(context: LaunchContext) -> list[Node]:
+    def value(name: str) -> str:
+        return LaunchConfiguration(name).perform(context)
+
+    camera = {key: value(f"{key}_topic") for key in ("image", "camera_info", "depth")}
+    namespace = value("namespace").strip("/")
+    specs = load_graph(SHARE / "config" / "pipeline.yaml", camera)
+    actions = []
+    for spec in specs:
+        parameters = dict(spec.parameters)
+        if spec.name == "detector":
+            parameters["backend"] = value("detector_backend")
+        actions.append(
+            Node(
+                package="auglift_ros",
+                executable=spec.executable,
+                name=spec.name,
+                namespace=namespace,
+                parameters=[parameters],
+                remappings=list(spec.remappings.items()),
+                output="screen",
+            )
+        )
+    if value("rviz").lower() in ("true", "1", "yes"):
+        prefix = f"/{namespace}" if namespace else ""
+        remaps = [(topic, prefix + topic) for topic in RVIZ_TOPICS]
+        image_topic = next(s.remappings["image"] for s in specs if s.name == "detector")
+        remaps.append((RVIZ_IMAGE_TOPIC, _absolute(image_topic, namespace)))
+        actions.append(
+            Node(
+                package="rviz2",
+                executable="rviz2",
+                arguments=["-d", str(SHARE / "config" / "auglift.rviz")],
+                remappings=remaps,
+                output="screen",
+            )
+        )
+    return actions
+
+
+def _absolute(topic: str, namespace: str) -> str:
+    if topic.startswith("/"):
+        return topic
+    return f"/{namespace}/{topic}" if namespace else f"/{topic}"
+
+
+def generate_launch_description() -> LaunchDescription:
+    return LaunchDescription([*_arguments(), OpaqueFunction(function=_nodes)])

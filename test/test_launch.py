@@ -1,0 +1,116 @@
+"""launch/pipeline.launch.py: what it starts, checked everywhere; launching it, where ROS launch exists."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from auglift_ros.graph import load_graph
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCH_FILE = ROOT / "launch" / "pipeline.launch.py"
+
+
+class _Recorded:
+    """Stands in for a launch action: remembers its arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+
+
+def _load_with_stand_ins(monkeypatch: pytest.MonkeyPatch, share: Path) -> types.ModuleType:
+    """Import the launch file with recording stand-ins for launch and launch_ros (absent here)."""
+    fakes = {
+        "launch": {"LaunchContext": object, "LaunchDescription": _Recorded},
+        "launch.actions": {"DeclareLaunchArgument": _Recorded, "OpaqueFunction": _Recorded},
+        "launch.substitutions": {"LaunchConfiguration": _Recorded},
+        "launch_ros.actions": {"Node": _Recorded},
+        "ament_index_python.packages": {"get_package_share_directory": lambda package: str(share)},
+    }
+    for name, attributes in fakes.items():
+        module = types.ModuleType(name)
+        module.__dict__.update(attributes)
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setitem(sys.modules, "launch_ros", types.ModuleType("launch_ros"))
+    spec = importlib.util.spec_from_file_location("pipeline_launch", LAUNCH_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(module: types.ModuleType, values: dict[str, str]) -> list[_Recorded]:
+    defaults = {a.args[0]: a.kwargs["default_value"] for a in module._arguments()}
+    settings = defaults | values
+
+    class Configuration(_Recorded):
+        def perform(self, context: object) -> str:
+            return settings[self.args[0]]
+
+    module.LaunchConfiguration = Configuration
+    return module._nodes(context=None)
+
+
+def test_launch_file_starts_the_graph_with_its_parameters_and_rviz(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = _load_with_stand_ins(monkeypatch, share=ROOT)  # the source tree has the share layout
+    arguments = {a.args[0] for a in module._arguments()}
+    assert {
+        "image_topic",
+        "camera_info_topic",
+        "depth_topic",
+        "namespace",
+        "detector_backend",
+        "rviz",
+    } <= arguments
+    actions = _run(module, {"namespace": "robot1", "image_topic": "/usb_cam/image_raw"})
+    graph = {spec.name: spec for spec in load_graph(camera={"image": "/usb_cam/image_raw"})}
+    nodes = {a.kwargs["name"]: a.kwargs for a in actions if a.kwargs["package"] == "auglift_ros"}
+    assert set(nodes) == set(graph)
+    for name, node in nodes.items():
+        assert node["executable"] == graph[name].executable and node["namespace"] == "robot1"
+        assert node["parameters"] == [graph[name].parameters]  # the config's values, nothing else
+        assert dict(node["remappings"]) == graph[name].remappings
+    (rviz,) = [a.kwargs for a in actions if a.kwargs["package"] == "rviz2"]
+    rviz_file = Path(rviz["arguments"][1])
+    assert rviz_file.is_file() and rviz_file.name == "auglift.rviz"
+    # Every topic RViz shows is remapped to one the pipeline publishes in the namespace.
+    shown = {
+        d["Topic"]["Value"]
+        for d in yaml.safe_load(rviz_file.read_text())["Visualization Manager"]["Displays"]
+        if "Topic" in d
+    }
+    remaps = dict(rviz["remappings"])
+    assert set(remaps) == shown
+    assert remaps["/lifter/skeletons"] == "/robot1/lifter/skeletons"
+    assert remaps["/camera/color/image_raw"] == "/usb_cam/image_raw"
+    assert not [a for a in _run(module, {"rviz": "false"}) if a.kwargs["package"] == "rviz2"]
+
+
+def test_every_executable_the_graph_names_is_a_node_module() -> None:
+    for spec in load_graph():
+        assert (ROOT / "auglift_ros" / "nodes" / f"{spec.executable}.py").is_file(), spec.executable
+
+
+def test_launch_with_ros_launch() -> None:
+    """Where launch_ros is installed (a ROS 2 install): launch the graph without RViz for a few seconds."""
+    pytest.importorskip("launch_ros", reason="launch_ros is not installed (no ROS 2 install here)")
+    launch = pytest.importorskip("launch")
+    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+
+    try:
+        get_package_share_directory("auglift_ros")
+    except (PackageNotFoundError, OSError):
+        pytest.skip("auglift_ros is not installed in an ament prefix (colcon build and source it)")
+    spec = importlib.util.spec_from_file_location("pipeline_launch", LAUNCH_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    description = module.generate_launch_description()
+    description.add_action(launch.actions.TimerAction(period=8.0, actions=[launch.actions.Shutdown()]))
+    service = launch.LaunchService(argv=["rviz:=false"])
+    service.include_launch_description(description)
+    assert service.run() == 0
