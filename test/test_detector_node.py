@@ -20,7 +20,10 @@ from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.nodes.messages import cloud_to_keypoints, rgb_to_image
 from dds_helpers import start_node_process, stop_node_process, stream_until, wait_for_node
 
-PORTRAIT = matplotlib.image.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+# Half size: large best-effort messages are often dropped on a loaded machine (see test_pipeline_runner).
+PORTRAIT = np.ascontiguousarray(
+    matplotlib.image.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))[::2, ::2]
+)
 
 
 class Harness(Node):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rclpy
 from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
@@ -23,7 +24,11 @@ from auglift_ros.core.skeleton import H36M_JOINT_NAMES, H36M_ROOT
 from auglift_ros.nodes.messages import cloud_to_skeletons, rgb_to_image
 from dds_helpers import spin_until, stream_until
 
-PORTRAIT = matplotlib.image.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+# Half size (256 x 300): large best-effort messages are often dropped on a loaded machine, and the
+# detector still finds her (shoulder confidence 1.0 at this size).
+PORTRAIT = np.ascontiguousarray(
+    matplotlib.image.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))[::2, ::2]
+)
 HEIGHT, WIDTH = PORTRAIT.shape[:2]
 WALL_M = 2.0
 
@@ -37,13 +42,33 @@ class Camera(Node):
         self.info = self.create_publisher(CameraInfo, "/test/camera_info", qos_profile_sensor_data)
         self.depth = self.create_publisher(Image, "/test/depth", qos_profile_sensor_data)
         self.skeletons: list[PointCloud2] = []
+        self.keypoints: list[PointCloud2] = []
+        self.diagnostics: list[DiagnosticArray] = []
         self.create_subscription(
             PointCloud2, "/lifter/skeletons", self.skeletons.append, qos_profile_sensor_data
         )
+        self.create_subscription(
+            PointCloud2, "/detector/keypoints", self.keypoints.append, qos_profile_sensor_data
+        )
+        self.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
+
+    def lifted_with_depth(self) -> bool:
+        return any(
+            kv.key == "lifted with depth" for a in self.diagnostics for s in a.status for kv in s.values
+        )
+
+    def report(self) -> str:
+        statuses = [
+            f"{s.name}: {s.message} {[(kv.key, kv.value) for kv in s.values]}"
+            for a in self.diagnostics[-4:]
+            for s in a.status
+        ]
+        counts = f"{len(self.keypoints)} keypoint and {len(self.skeletons)} skeleton messages"
+        return f"{counts}; diagnostics: {statuses}"
 
     def publish_frame(self, sec: int) -> None:
         header = Header(stamp=Time(sec=sec), frame_id="camera_color_optical_frame")
-        k = [500.0, 0.0, (WIDTH - 1) / 2, 0.0, 500.0, (HEIGHT - 1) / 2, 0.0, 0.0, 1.0]
+        k = [250.0, 0.0, (WIDTH - 1) / 2, 0.0, 250.0, (HEIGHT - 1) / 2, 0.0, 0.0, 1.0]
         self.info.publish(CameraInfo(header=header, width=WIDTH, height=HEIGHT, k=k))
         depth = np.full((HEIGHT, WIDTH), WALL_M, "<f4")
         self.depth.publish(
@@ -93,18 +118,24 @@ def test_photograph_to_skeleton_through_both_nodes_then_clean_stop(
     pipeline: tuple[subprocess.Popen, Camera],
 ) -> None:
     runner, camera = pipeline
-    arrived = stream_until(
-        camera, lambda: camera.publish_frame(sec=42), lambda: bool(camera.skeletons), timeout=60
+    # The first frames may be lifted before any depth image arrived (the fallback); stream until the
+    # lifter reports a frame lifted with depth, then check the skeleton that follows it.
+    arrived = stream_until(camera, lambda: camera.publish_frame(sec=42), camera.lifted_with_depth, timeout=60)
+    count = len(camera.skeletons)
+    arrived = arrived and stream_until(
+        camera, lambda: camera.publish_frame(sec=42), lambda: len(camera.skeletons) > count
     )
-    assert arrived, runner.stdout.read() if runner.poll() is not None else "no skeletons within 60 s"
+    if not arrived:
+        runner.send_signal(signal.SIGTERM)
+        pytest.fail(f"{camera.report()}\npipeline output:\n" + runner.communicate(timeout=30)[0])
     msg = camera.skeletons[-1]
     assert (msg.header.stamp.sec, msg.header.frame_id) == (42, "camera_color_optical_frame")
     joints, confidence = cloud_to_skeletons(msg)
     assert joints.shape == (1, 17, 3)
     shoulders = [H36M_JOINT_NAMES.index("left_shoulder"), H36M_JOINT_NAMES.index("right_shoulder")]
     assert (confidence[0, shoulders] > 0.9).all()
-    # The person stands about at the wall's depth, in front of the camera, not behind it.
-    assert 1.0 < joints[0, H36M_ROOT, 2] < 4.0
+    # The person is placed at the depth image's 2 m (plus the surface-to-centre offset).
+    assert 1.8 < joints[0, H36M_ROOT, 2] < 2.5
     runner.send_signal(signal.SIGTERM)
     output = runner.communicate(timeout=30)[0]
     assert runner.returncode == 0, output
