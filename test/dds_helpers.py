@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import rclpy
 from rclpy.node import Node
@@ -62,3 +63,21 @@ def wait_for_node(node: Node, process: subprocess.Popen, topic: str, timeout: fl
     assert started and process.poll() is None, "node did not start: " + (
         process.stdout.read() if process.poll() is not None else "timeout"
     )
+
+
+@contextlib.contextmanager
+def node_under_test(
+    module: str, parameters: dict[str, str], make_harness: Callable[[], Node], input_topic: str
+) -> Iterator[Node]:
+    """Start the node process, a harness node in this process, wait until they see each other; on
+    exit destroy the harness and require the node process to stop cleanly."""
+    process = start_node_process(module, parameters)
+    rclpy.init()
+    harness = make_harness()
+    try:
+        wait_for_node(harness, process, input_topic)
+        yield harness
+    finally:
+        harness.destroy_node()
+        rclpy.shutdown()
+        stop_node_process(process)

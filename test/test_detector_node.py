@@ -8,7 +8,6 @@ import matplotlib.cbook
 import matplotlib.image
 import numpy as np
 import pytest
-import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
@@ -18,7 +17,7 @@ from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.nodes.messages import cloud_to_keypoints, rgb_to_image
-from dds_helpers import start_node_process, stop_node_process, stream_until, wait_for_node
+from dds_helpers import node_under_test, stream_until
 
 # Half size: large best-effort messages are often dropped on a loaded machine (see test_pipeline_runner).
 PORTRAIT = np.ascontiguousarray(
@@ -40,18 +39,13 @@ class Harness(Node):
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
-    process = start_node_process(
-        "auglift_ros.nodes.detector_node", {"tracking": "false", "diagnostics_period": "0.2"}
-    )
-    rclpy.init()
-    node = Harness()
-    try:
-        wait_for_node(node, process, "image")
+    with node_under_test(
+        "auglift_ros.nodes.detector_node",
+        {"tracking": "false", "diagnostics_period": "0.2"},
+        Harness,
+        "image",
+    ) as node:
         yield node
-    finally:
-        node.destroy_node()
-        rclpy.shutdown()
-        stop_node_process(process)
 
 
 def _header(sec: int) -> Header:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
@@ -26,7 +25,7 @@ from auglift_ros.data.scene import (
     render_depth,
 )
 from auglift_ros.nodes.messages import cloud_to_skeletons, keypoints_to_cloud
-from dds_helpers import spin_until, start_node_process, stop_node_process, stream_until, wait_for_node
+from dds_helpers import node_under_test, spin_until, stream_until
 
 FRAME = "camera_optical_frame"
 
@@ -66,18 +65,13 @@ class Harness(Node):
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
-    process = start_node_process(
-        "auglift_ros.nodes.lifter_node", {"max_depth_age": "0.05", "diagnostics_period": "0.2"}
-    )
-    rclpy.init()
-    node = Harness()
-    try:
-        wait_for_node(node, process, "keypoints")
+    with node_under_test(
+        "auglift_ros.nodes.lifter_node",
+        {"max_depth_age": "0.05", "diagnostics_period": "0.2"},
+        Harness,
+        "keypoints",
+    ) as node:
         yield node
-    finally:
-        node.destroy_node()
-        rclpy.shutdown()
-        stop_node_process(process)
 
 
 def _publish_frame(

@@ -175,12 +175,7 @@ class TrainJob:
     @classmethod
     def from_yaml(cls, path: str | Path) -> TrainJob:
         path = Path(path)
-        try:
-            values = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"training config {path}: cannot read ({exc})") from exc
-        if not isinstance(values, dict):
-            raise ConfigError(f"training config {path}: expected a mapping at the top level")
+        values = read_yaml_mapping(path, "training config")
         try:
             return cls.from_dict(values, base_dir=path.parent)
         except ConfigError as exc:
@@ -193,6 +188,18 @@ class TrainJob:
         if feature_set is not None:
             job = replace(job, features={**job.features, "feature_set": feature_set})
         return job
+
+
+def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
+    """The top-level mapping of a YAML file; ConfigError naming `what` and the file otherwise."""
+    path = Path(path)
+    try:
+        values = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{what} {path}: cannot read ({exc})") from exc
+    if not isinstance(values, dict):
+        raise ConfigError(f"{what} {path}: expected a mapping at the top level")
+    return values
 
 
 def _check_keys(values: dict[str, Any], known: set[str], where: str) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from auglift_ros.core.features import FEATURE_SETS
 from auglift_ros.models import load_lifter
@@ -32,6 +31,7 @@ from auglift_ros.training.job import (
     describe_data,
     fit_and_export,
     load_takes,
+    read_yaml_mapping,
 )
 
 REPORTED = (*SUMMARY_KEYS, "mpjpe_visible", "mpjpe_occluded")
@@ -58,12 +58,7 @@ class StudyConfig:
         """Read a study config; dataset paths resolve against data_root, else the file's `data_root`
         entry (itself relative to the current directory)."""
         path = Path(path)
-        try:
-            values = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"study config {path}: cannot read ({exc})") from exc
-        if not isinstance(values, dict):
-            raise ConfigError(f"study config {path}: expected a mapping")
+        values = read_yaml_mapping(path, "study config")
         known = {f for f in cls.__dataclass_fields__} | {"data_root"}
         unknown = sorted(set(values) - known)
         if unknown:
