@@ -69,3 +69,24 @@ def test_every_configured_parameter_is_declared_by_its_node_with_that_default() 
                 node.destroy_node()
     finally:
         rclpy.shutdown()
+
+
+def test_lifter_parameters_are_validated_on_change() -> None:
+    from rclpy.parameter import Parameter
+
+    from auglift_ros.nodes.lifter_node import LifterNode
+
+    rclpy.init()
+    try:
+        node = LifterNode()
+        try:
+            (ok,) = node.set_parameters([Parameter("max_depth_age", value=0.2)])
+            assert ok.successful and node.get_parameter("max_depth_age").value == 0.2
+            (too_big,) = node.set_parameters([Parameter("max_depth_age", value=20.0)])  # range 0-10 s
+            assert not too_big.successful and node.get_parameter("max_depth_age").value == 0.2
+            (read_only,) = node.set_parameters([Parameter("model", value="other.onnx")])
+            assert not read_only.successful and "read-only" in read_only.reason
+        finally:
+            node.destroy_node()
+    finally:
+        rclpy.shutdown()
