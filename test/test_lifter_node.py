@@ -159,3 +159,17 @@ def test_stale_depth_switches_to_the_fallback_and_says_so(harness: Harness) -> N
     assert spin_until(
         harness, lambda: any("without depth" in s.message for a in harness.diagnostics[-3:] for s in a.status)
     )
+
+
+def test_out_of_order_keypoints_are_rejected(harness: Harness) -> None:
+    camera, joints, depth = _scene()
+
+    def rejected_out_of_order() -> bool:
+        keys = {kv.key for a in harness.diagnostics for s in a.status for kv in s.values}
+        return "rejected: OutOfOrderStampError" in keys
+
+    before = len(harness.skeletons)
+    assert stream_until(
+        harness, lambda: _publish_frame(harness, camera, joints, depth, sec=250), rejected_out_of_order
+    )
+    assert not any(m.header.stamp.sec == 250 for m in harness.skeletons[before:])  # after t = 300: dropped

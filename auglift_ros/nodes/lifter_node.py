@@ -12,7 +12,8 @@ Each keypoints message is lifted once, with the depth image nearest in stamp if 
 `max_depth_age` seconds (the AugLift model), otherwise with the no-depth fallback model: a missing or
 stalled depth stream degrades the output and says so in the diagnostics, it never stalls the node. A
 three-way approximate-time synchroniser would wait for depth instead. The keypoints' stamp and frame
-go on every output. A malformed message is logged, dropped and counted; the node keeps running.
+go on every output. A malformed message, or keypoints older than the last lifted frame (out of
+order), is logged, dropped and counted; the node keeps running.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ from auglift_ros.nodes.spin import spin_node
 
 DEPTH_BUFFER = 5
 """Depth images kept for stamp matching: a few frames at 30 fps, enough for detector latency."""
+
+
+class OutOfOrderStampError(MessageError):
+    """Keypoints older than the last lifted frame: lifting them now would publish the past."""
 
 
 def _stamp_ns(header: object) -> int:
@@ -112,6 +117,7 @@ class LifterNode(Node):
         )
         self._depth: collections.deque[Image] = collections.deque(maxlen=DEPTH_BUFFER)
         self._camera_info: CameraInfo | None = None
+        self._last_stamp_ns = -1
         self._stats = FrameStats()
         self._last_mode = "waiting for keypoints"
         self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", qos_profile_sensor_data)
@@ -155,19 +161,26 @@ class LifterNode(Node):
     def _on_keypoints(self, msg: PointCloud2) -> None:
         started = time.perf_counter()
         try:
+            stamp_ns = _stamp_ns(msg.header)
+            if stamp_ns < self._last_stamp_ns:
+                raise OutOfOrderStampError(
+                    f"out-of-order stamp: keypoints at {stamp_ns / 1e9:.3f} s arrived after a frame at "
+                    f"{self._last_stamp_ns / 1e9:.3f} s"
+                )
             keypoints, confidence = cloud_to_keypoints(msg)
             if self._camera_info is None:
                 raise MessageError("no camera_info received yet")
             info = self._camera_info
             if info.width == 0 or info.height == 0:
                 raise MessageError("camera_info has no image size")
-            depth = self._matching_depth(_stamp_ns(msg.header))
+            depth = self._matching_depth(stamp_ns)
             result = self._lifter.lift(
                 keypoints, confidence, (info.width, info.height), camera_matrix(info), depth
             )
         except (MessageError, ValueError) as error:
             self._reject(type(error).__name__, error)
             return
+        self._last_stamp_ns = stamp_ns
         self._skeletons.publish(skeletons_to_cloud(msg.header, result.joints_cam, confidence))
         self._markers.publish(
             skeleton_markers(
