@@ -14,13 +14,13 @@ import time
 from collections.abc import Sequence
 
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import Header
 
-from auglift_ros.nodes.diagnostics import FrameStats
+from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
 from auglift_ros.nodes.messages import MessageError, image_to_rgb, keypoints_to_cloud
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.detector import KeypointDetector, MediaPipePoseDetector
@@ -46,19 +46,11 @@ class DetectorNode(Node):
             0.5,
             ParameterDescriptor(
                 description="person detection threshold",
-                floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1.0, step=0.0)],
+                floating_point_range=float_range(0.0, 1.0),
                 read_only=True,
             ),
         )
-        self.declare_parameter(
-            "diagnostics_period",
-            1.0,
-            ParameterDescriptor(
-                description="seconds between /diagnostics messages",
-                floating_point_range=[FloatingPointRange(from_value=0.1, to_value=60.0, step=0.0)],
-                read_only=True,
-            ),
-        )
+        diagnostics_period = declare_diagnostics_period(self)
         backend = self.get_parameter("backend").value
         if backend not in BACKENDS:
             raise ValueError(f"parameter backend must be one of {BACKENDS}, got {backend!r}")
@@ -70,7 +62,7 @@ class DetectorNode(Node):
         self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", qos_profile_sensor_data)
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
         self.create_subscription(Image, "image", self._on_image, qos_profile_sensor_data)
-        self.create_timer(self.get_parameter("diagnostics_period").value, self._publish_diagnostics)
+        self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(f"detecting with {backend}")
 
     def _on_image(self, msg: Image) -> None:

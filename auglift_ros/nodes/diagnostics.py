@@ -6,9 +6,30 @@ import collections
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
+from rclpy.node import Node
 from std_msgs.msg import Header
 
 REJECTED_PREFIX = "rejected: "
+
+
+def float_range(low: float, high: float) -> list[FloatingPointRange]:
+    """A descriptor's floating_point_range: [low, high], any step."""
+    return [FloatingPointRange(from_value=low, to_value=high, step=0.0)]
+
+
+def declare_diagnostics_period(node: Node) -> float:
+    """Declare every node's read-only `diagnostics_period` (s) and return its value."""
+    node.declare_parameter(
+        "diagnostics_period",
+        1.0,
+        ParameterDescriptor(
+            description="seconds between /diagnostics messages",
+            floating_point_range=float_range(0.1, 60.0),
+            read_only=True,
+        ),
+    )
+    return node.get_parameter("diagnostics_period").value
 
 
 class FrameStats:

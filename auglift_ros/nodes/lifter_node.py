@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
@@ -35,7 +35,7 @@ from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import load_lifter
-from auglift_ros.nodes.diagnostics import FrameStats
+from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
 from auglift_ros.nodes.messages import (
     MessageError,
     camera_matrix,
@@ -56,10 +56,6 @@ class OutOfOrderStampError(MessageError):
 
 def _stamp_ns(header: object) -> int:
     return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-
-
-def _float_range(low: float, high: float) -> list[FloatingPointRange]:
-    return [FloatingPointRange(from_value=low, to_value=high, step=0.0)]
 
 
 class LifterNode(Node):
@@ -87,25 +83,17 @@ class LifterNode(Node):
             0.1,
             ParameterDescriptor(
                 description="largest stamp difference (s) between keypoints and the depth used with them",
-                floating_point_range=_float_range(0.0, 10.0),
+                floating_point_range=float_range(0.0, 10.0),
             ),
         )
         self.declare_parameter(
             "marker_lifetime",
             0.5,
             ParameterDescriptor(
-                description="RViz marker lifetime (s)", floating_point_range=_float_range(0.01, 60.0)
+                description="RViz marker lifetime (s)", floating_point_range=float_range(0.01, 60.0)
             ),
         )
-        self.declare_parameter(
-            "diagnostics_period",
-            1.0,
-            ParameterDescriptor(
-                description="seconds between /diagnostics messages",
-                floating_point_range=_float_range(0.1, 60.0),
-                read_only=True,
-            ),
-        )
+        diagnostics_period = declare_diagnostics_period(self)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         device = self.get_parameter("device").value
         if device not in ("auto", "cpu", "cuda"):
@@ -126,7 +114,7 @@ class LifterNode(Node):
         self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, qos_profile_sensor_data)
         self.create_subscription(Image, "depth", self._on_depth, qos_profile_sensor_data)
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data)
-        self.create_timer(self.get_parameter("diagnostics_period").value, self._publish_diagnostics)
+        self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(
             f"lifting with {self._lifter.model.path.name}"
             + (f", fallback {self._lifter.fallback.path.name}" if self._lifter.fallback else ", no fallback")
