@@ -10,19 +10,14 @@ from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
+from scenes import two_people
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.core.skeleton import H36M_ROOT
-from auglift_ros.data.poses import random_poses
 from auglift_ros.data.scene import (
     PinholeCamera,
-    floor_plane,
-    lift_to_floor,
-    place_in_camera,
-    random_view,
-    render_depth,
 )
 from auglift_ros.nodes.messages import cloud_to_skeletons, keypoints_to_cloud
 from dds_helpers import node_under_test, spin_until, stream_until
@@ -31,14 +26,7 @@ FRAME = "camera_optical_frame"
 
 
 def _scene() -> tuple[PinholeCamera, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(4)
-    camera = PinholeCamera.from_fov(640, 480, 65.0)
-    rotation, translation = random_view(rng, distance=(3.0, 4.0), pan_deg=(0.0, 0.0))
-    people = lift_to_floor(random_poses(2, rng, sit_fraction=0.0))
-    people[0, :, 0] -= 0.6
-    people[1, :, 0] += 0.6
-    joints = place_in_camera(people, rotation, translation)
-    return camera, joints, render_depth(camera, joints, floor=floor_plane(rotation, translation))
+    return two_people(4, distance=(3.0, 4.0))
 
 
 def _header(sec: int) -> Header:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scenes import two_people
 
 from auglift_ros.core.skeleton import H36M_ROOT
-from auglift_ros.data.poses import random_poses
 from auglift_ros.data.scene import (
     PinholeCamera,
-    floor_plane,
-    lift_to_floor,
-    place_in_camera,
-    random_view,
-    render_depth,
 )
 from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import load_lifter
@@ -26,15 +21,7 @@ def lifter() -> FrameLifter:
 
 def _scene(seed: int) -> tuple[PinholeCamera, np.ndarray, np.ndarray]:
     """Two people 3-5 m from a 640x480 camera: their camera-frame joints and the rendered depth."""
-    rng = np.random.default_rng(seed)
-    camera = PinholeCamera.from_fov(640, 480, 65.0)
-    rotation, translation = random_view(rng, distance=(3.0, 5.0), pan_deg=(0.0, 0.0))
-    people = lift_to_floor(random_poses(2, rng, sit_fraction=0.0))
-    people[0, :, 0] -= 0.6  # side by side
-    people[1, :, 0] += 0.6
-    joints = place_in_camera(people, rotation, translation)
-    depth = render_depth(camera, joints, floor=floor_plane(rotation, translation))
-    return camera, joints, depth
+    return two_people(seed, distance=(3.0, 5.0))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
