@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from auglift_ros.core import onnx_session
 from auglift_ros.core.lifters import (
     ModelLoadError,
     OnnxLifter,
@@ -17,7 +18,6 @@ from auglift_ros.core.lifters import (
     SimpleBaselineConfig,
     cuda_available,
     export_onnx,
-    runtime,
     select_providers,
 )
 
@@ -269,7 +269,7 @@ def test_no_cuda_on_this_machine():
 @cpu_only
 def test_auto_device_is_silent(exported, capfd):
     _, path = exported
-    runtime.cuda_available.cache_clear()
+    onnx_session.cuda_available.cache_clear()
     capfd.readouterr()
     lifter = OnnxLifter(path, device="auto")
     lifter.run(np.zeros((1, K, 4), dtype=np.float32))
@@ -303,14 +303,13 @@ def fake_cuda(monkeypatch):
     """Install a fake driver and CUDA provider; returns a setter taking (init_status, count)."""
 
     def install(init_status: int, count: int) -> None:
-        monkeypatch.setattr(runtime.ctypes, "CDLL", lambda name: _FakeDriver(init_status, count))
-        monkeypatch.setattr(
-            runtime.ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
-        )
-        runtime.cuda_available.cache_clear()
+        monkeypatch.setattr(onnx_session.ctypes, "CDLL", lambda name: _FakeDriver(init_status, count))
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        monkeypatch.setattr(onnx_session.ort, "get_available_providers", lambda: providers)
+        onnx_session.cuda_available.cache_clear()
 
     yield install
-    runtime.cuda_available.cache_clear()
+    onnx_session.cuda_available.cache_clear()
 
 
 @pytest.mark.parametrize(("init_status", "count", "expected"), [(0, 1, True), (0, 0, False), (100, 1, False)])
@@ -327,9 +326,9 @@ def test_cuda_probe_missing_driver(monkeypatch):
     def no_driver(name: str) -> None:
         raise OSError(f"{name}: cannot open shared object file")
 
-    monkeypatch.setattr(runtime.ctypes, "CDLL", no_driver)
-    runtime.cuda_available.cache_clear()
+    monkeypatch.setattr(onnx_session.ctypes, "CDLL", no_driver)
+    onnx_session.cuda_available.cache_clear()
     try:
         assert cuda_available() is False
     finally:
-        runtime.cuda_available.cache_clear()
+        onnx_session.cuda_available.cache_clear()

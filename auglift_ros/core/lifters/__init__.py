@@ -9,12 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from auglift_ros.core.lifters.runtime import (
-    ModelLoadError,
-    OnnxLifter,
-    cuda_available,
-    select_providers,
-)
+from auglift_ros.core.lifters.runtime import OnnxLifter
+from auglift_ros.core.onnx_session import ModelLoadError, cuda_available, select_providers
 
 _TORCH_NAMES = {
     "SimpleBaseline": "simple_baseline",
