@@ -36,6 +36,7 @@ setup(
             "auglift-ros = auglift_ros.cli:main",
             "detector_node = auglift_ros.nodes.detector_node:main",
             "lifter_node = auglift_ros.nodes.lifter_node:main",
+            "depth_node = auglift_ros.nodes.depth_node:main",
         ],
     },
 )

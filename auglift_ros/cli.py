@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from auglift_ros.core.features import FEATURE_SETS
+from auglift_ros.graph import DEPTH_SOURCES, graph_arguments
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -64,7 +65,14 @@ def _pipeline(args: argparse.Namespace) -> int:
     from auglift_ros.pipeline_runner import run_pipeline
 
     camera = {"image": args.image_topic, "camera_info": args.camera_info_topic, "depth": args.depth_topic}
-    return run_pipeline(args.config, namespace=args.namespace, camera=camera)
+    arguments = {name: getattr(args, name) for name in graph_arguments() if getattr(args, name) is not None}
+    return run_pipeline(
+        args.config,
+        namespace=args.namespace,
+        camera=camera,
+        depth_source=args.depth_source,
+        arguments=arguments,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     pipeline.add_argument("--image-topic", help="camera image topic (overrides the config)")
     pipeline.add_argument("--camera-info-topic", help="camera_info topic (overrides the config)")
     pipeline.add_argument("--depth-topic", help="metric depth image topic (overrides the config)")
+    pipeline.add_argument(
+        "--depth-source",
+        choices=DEPTH_SOURCES,
+        help="camera: the depth topic; node: estimate depth from the image (overrides the config)",
+    )
+    for name, (node, parameter) in graph_arguments().items():
+        option = f"--{name.replace('_', '-')}"
+        pipeline.add_argument(option, help=f"{node}.{parameter} (overrides the config)")
     pipeline.set_defaults(handler=_pipeline)
     return parser
 

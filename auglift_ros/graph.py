@@ -4,6 +4,11 @@
 Each node has an executable (its console script, `ros2 run auglift_ros <executable>`), the module with
 its `main()` (for machines without ros2 run), parameter defaults and topic remappings. Camera topics
 are named once in the camera section and referenced as "{camera.image}" etc.
+
+`depth_source` says where the lifter's depth comes from: `camera` (an RGB-D camera's registered depth
+topic) or `node` (the depth node estimates it from the image). A node with a `depth_source` key runs
+only with that source, and a remapping may name one topic per source. The `arguments` section maps
+launch arguments (and the runner's options) to node parameters, so both expose the same settings.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import yaml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "pipeline.yaml"
 CAMERA_TOPICS = ("image", "camera_info", "depth")
+DEPTH_SOURCES = ("camera", "node")
 _REFERENCE = re.compile(r"\{camera\.(\w+)\}")
 
 
@@ -61,15 +67,53 @@ def default_config() -> Path:
     raise GraphError("config/pipeline.yaml not found in the source tree or an installed share folder")
 
 
-def load_graph(path: str | Path | None = None, camera: dict[str, str] | None = None) -> list[NodeSpec]:
-    """The nodes of the pipeline, with camera topics (optionally overridden) filled in."""
-    path = Path(path) if path is not None else default_config()
+def _read(path: Path) -> dict[str, Any]:
     try:
         values = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise GraphError(f"pipeline config {path}: cannot read ({exc})") from exc
     if not isinstance(values, dict) or not isinstance(values.get("nodes"), dict):
         raise GraphError(f"pipeline config {path}: needs a 'nodes' mapping")
+    return values
+
+
+def graph_arguments(path: str | Path | None = None) -> dict[str, tuple[str, str]]:
+    """The config's arguments: name -> (node, parameter) that the launch file and runner expose."""
+    path = Path(path) if path is not None else default_config()
+    values = _read(path)
+    arguments = {}
+    for name, target in (values.get("arguments") or {}).items():
+        node, _, parameter = str(target).partition(".")
+        spec = values["nodes"].get(node)
+        if not isinstance(spec, dict) or parameter not in (spec.get("parameters") or {}):
+            raise GraphError(
+                f"pipeline config {path}: argument {name!r} names no node parameter ({target!r})"
+            )
+        arguments[name] = (node, parameter)
+    return arguments
+
+
+def _typed(text: str, default: Any) -> Any:
+    """An argument's text as the type of the parameter's default (launch arguments are strings)."""
+    if isinstance(default, str):
+        return text
+    value = yaml.safe_load(text)
+    if type(value) is not type(default) and not (isinstance(default, float) and type(value) is int):
+        raise GraphError(f"{text!r} is not a {type(default).__name__} like the default {default!r}")
+    return float(value) if isinstance(default, float) else value
+
+
+def load_graph(
+    path: str | Path | None = None,
+    camera: dict[str, str] | None = None,
+    *,
+    depth_source: str | None = None,
+    arguments: dict[str, str] | None = None,
+) -> list[NodeSpec]:
+    """The nodes of the pipeline for a depth source, with camera topics and arguments (empty values
+    keep the config's) filled in."""
+    path = Path(path) if path is not None else default_config()
+    values = _read(path)
     topics = dict(values.get("camera") or {})
     topics.update({k: v for k, v in (camera or {}).items() if v})
     unknown = sorted(set(topics) - set(CAMERA_TOPICS))
@@ -77,25 +121,51 @@ def load_graph(path: str | Path | None = None, camera: dict[str, str] | None = N
         raise GraphError(
             f"pipeline config {path}: unknown camera topic(s) {unknown}; known {list(CAMERA_TOPICS)}"
         )
+    source = depth_source or values.get("depth_source", "camera")
+    if source not in DEPTH_SOURCES:
+        raise GraphError(f"depth_source must be one of {DEPTH_SOURCES}, got {source!r}")
+    overrides: dict[str, dict[str, str]] = {}
+    known = graph_arguments(path) if arguments else {}
+    for name, text in (arguments or {}).items():
+        if name not in known:
+            raise GraphError(f"unknown argument {name!r}; known {sorted(known)}")
+        if text != "":
+            node, parameter = known[name]
+            overrides.setdefault(node, {})[parameter] = text
 
-    def resolve(text: str) -> str:
+    def resolve(remapping: str, target: Any) -> str:
+        if isinstance(target, dict):
+            if source not in target:
+                raise GraphError(
+                    f"pipeline config {path}: remapping {remapping!r} has no topic for {source!r}"
+                )
+            target = target[source]
+
         def camera_topic(match: re.Match[str]) -> str:
             if match.group(1) not in topics:
                 raise GraphError(f"pipeline config {path}: {match.group(0)} is not in the camera section")
             return str(topics[match.group(1)])
 
-        return _REFERENCE.sub(camera_topic, str(text))
+        return _REFERENCE.sub(camera_topic, str(target))
 
     nodes = []
     for name, spec in values["nodes"].items():
         if not isinstance(spec, dict) or "executable" not in spec:
             raise GraphError(f"pipeline config {path}: node {name!r} needs an executable")
+        parameters = dict(spec.get("parameters") or {})
+        for parameter, text in overrides.get(name, {}).items():
+            try:
+                parameters[parameter] = _typed(text, parameters[parameter])
+            except GraphError as exc:  # checked even for a node this depth source does not start
+                raise GraphError(f"argument for {name}.{parameter}: {exc}") from None
+        if spec.get("depth_source", source) != source:
+            continue
         nodes.append(
             NodeSpec(
                 name=name,
                 executable=spec["executable"],
-                parameters=dict(spec.get("parameters") or {}),
-                remappings={k: resolve(v) for k, v in (spec.get("remappings") or {}).items()},
+                parameters=parameters,
+                remappings={k: resolve(k, v) for k, v in (spec.get("remappings") or {}).items()},
             )
         )
     return nodes

@@ -24,10 +24,16 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def run_pipeline(
-    config: str | Path | None = None, *, namespace: str = "", camera: dict[str, str] | None = None
+    config: str | Path | None = None,
+    *,
+    namespace: str = "",
+    camera: dict[str, str] | None = None,
+    depth_source: str | None = None,
+    arguments: dict[str, str] | None = None,
 ) -> int:
-    """Run until interrupted (0) or until a node exits (its status, at least 1)."""
-    specs = load_graph(config, camera)
+    """Run until interrupted (0) or until a node exits (its status, at least 1). camera, depth_source
+    and arguments override the config as the launch file's arguments do (see auglift_ros.graph)."""
+    specs = load_graph(config, camera, depth_source=depth_source, arguments=arguments)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     children: dict[str, subprocess.Popen] = {}
     try:

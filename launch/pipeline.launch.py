@@ -1,9 +1,12 @@
 """ros2 launch auglift_ros pipeline.launch.py [image_topic:=...] [camera_info_topic:=...]
-[depth_topic:=...] [namespace:=...] [detector_backend:=mediapipe] [rviz:=true|false]
+[depth_topic:=...] [depth_source:=camera|node] [namespace:=...] [rviz:=true|false]
+[detector_backend:=...] [depth_model:=...] ... (the `arguments` of config/pipeline.yaml)
 
 Starts the nodes of config/pipeline.yaml (the graph `auglift-ros pipeline` also starts, read through
 auglift_ros.graph: one description, two ways to start it) and, optionally, RViz with
-config/auglift.rviz. Depth comes from an RGB-D camera's registered depth topic (depth_topic).
+config/auglift.rviz. Depth comes from an RGB-D camera's registered depth topic (depth_source:=camera,
+depth_topic) or from the depth node (depth_source:=node depth_model:=/path/depth_anything_v2.onnx).
+An empty argument keeps the config's value.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from auglift_ros.graph import load_graph
+from auglift_ros.graph import graph_arguments, load_graph
 
 SHARE = Path(get_package_share_directory("auglift_ros"))
+CONFIG = SHARE / "config" / "pipeline.yaml"
 RVIZ_TOPICS = ("/lifter/markers", "/lifter/skeletons")
 """Topics config/auglift.rviz shows, remapped into the launch namespace."""
 RVIZ_IMAGE_TOPIC = "/camera/color/image_raw"
@@ -34,10 +38,16 @@ def _arguments() -> list[DeclareLaunchArgument]:
         DeclareLaunchArgument(
             "depth_topic", default_value="", description="metric depth image (default: config)"
         ),
+        DeclareLaunchArgument(
+            "depth_source", default_value="", description="camera (depth_topic) or node (default: config)"
+        ),
         DeclareLaunchArgument("namespace", default_value="", description="namespace for every node"),
-        DeclareLaunchArgument("detector_backend", default_value="mediapipe", description="detector backend"),
         DeclareLaunchArgument(
             "rviz", default_value="true", description="start RViz with config/auglift.rviz"
+        ),
+        *(
+            DeclareLaunchArgument(name, default_value="", description=f"{node}.{parameter} (default: config)")
+            for name, (node, parameter) in graph_arguments(CONFIG).items()
         ),
     ]
 
@@ -48,19 +58,21 @@ def _nodes(context: LaunchContext) -> list[Node]:
 
     camera = {key: value(f"{key}_topic") for key in ("image", "camera_info", "depth")}
     namespace = value("namespace").strip("/")
-    specs = load_graph(SHARE / "config" / "pipeline.yaml", camera)
+    specs = load_graph(
+        CONFIG,
+        camera,
+        depth_source=value("depth_source") or None,
+        arguments={name: value(name) for name in graph_arguments(CONFIG)},
+    )
     actions = []
     for spec in specs:
-        parameters = dict(spec.parameters)
-        if spec.name == "detector":
-            parameters["backend"] = value("detector_backend")
         actions.append(
             Node(
                 package="auglift_ros",
                 executable=spec.executable,
                 name=spec.name,
                 namespace=namespace,
-                parameters=[parameters],
+                parameters=[spec.parameters],
                 remappings=list(spec.remappings.items()),
                 output="screen",
             )

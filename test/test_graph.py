@@ -9,20 +9,54 @@ import pytest
 import rclpy
 import yaml
 
-from auglift_ros.graph import GraphError, load_graph
+from auglift_ros.graph import GraphError, graph_arguments, load_graph
+from depth_models import write_depth_model
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_default_graph_wires_camera_detector_and_lifter() -> None:
     nodes = {n.name: n for n in load_graph()}
-    assert list(nodes) == ["detector", "lifter"]
+    assert list(nodes) == ["detector", "lifter"]  # depth from the camera: no depth node
     assert nodes["detector"].remappings == {"image": "camera/color/image_raw"}
     assert nodes["lifter"].remappings["keypoints"] == "detector/keypoints"
     assert nodes["lifter"].remappings["depth"] == "camera/aligned_depth_to_color/image_raw"
     custom = {n.name: n for n in load_graph(camera={"image": "/usb_cam/image_raw", "depth": ""})}
     assert custom["detector"].remappings["image"] == "/usb_cam/image_raw"
     assert custom["lifter"].remappings["depth"] == "camera/aligned_depth_to_color/image_raw"  # "" = keep
+
+
+def test_depth_from_the_depth_node() -> None:
+    nodes = {n.name: n for n in load_graph(camera={"image": "/usb_cam/image_raw"}, depth_source="node")}
+    assert list(nodes) == ["detector", "depth", "lifter"]
+    assert nodes["depth"].remappings == {"image": "/usb_cam/image_raw"}
+    assert nodes["lifter"].remappings["depth"] == "depth/depth"  # the depth node's ~/depth
+    with pytest.raises(GraphError, match="depth_source must be one of"):
+        load_graph(depth_source="lidar")
+
+
+def test_arguments_set_node_parameters_with_the_defaults_type() -> None:
+    arguments = graph_arguments()
+    assert arguments["detector_backend"] == ("detector", "backend")
+    assert arguments["depth_model"] == ("depth", "model")
+    nodes = {
+        n.name: n
+        for n in load_graph(
+            depth_source="node",
+            arguments={
+                "depth_model": "/models/da2.onnx",
+                "depth_every_n_frames": "3",
+                "detector_backend": "",
+            },
+        )
+    }
+    assert nodes["depth"].parameters["model"] == "/models/da2.onnx"
+    assert nodes["depth"].parameters["every_n_frames"] == 3  # an int, like the config's default
+    assert nodes["detector"].parameters["backend"] == "mediapipe"  # "" keeps the config's value
+    with pytest.raises(GraphError, match="'three' is not a int"):
+        load_graph(arguments={"depth_every_n_frames": "three"})
+    with pytest.raises(GraphError, match="unknown argument 'gpu'"):
+        load_graph(arguments={"gpu": "1"})
 
 
 def test_ros_arguments_name_namespace_remap_and_parameters() -> None:
@@ -48,23 +82,46 @@ def test_broken_graphs_are_named(tmp_path: Path) -> None:
         load_graph(path)
     with pytest.raises(GraphError, match="unknown camera topic"):
         load_graph(camera={"thermal": "/t"})
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "arguments": {"fast": "x.speed"},
+                "nodes": {"x": {"executable": "detector_node", "parameters": {"backend": "mediapipe"}}},
+            }
+        )
+    )
+    with pytest.raises(GraphError, match="argument 'fast' names no node parameter"):
+        graph_arguments(path)
+    path.write_text(
+        yaml.safe_dump(
+            {"nodes": {"x": {"executable": "lifter_node", "remappings": {"depth": {"camera": "d"}}}}}
+        )
+    )
+    with pytest.raises(GraphError, match="remapping 'depth' has no topic for 'node'"):
+        load_graph(path, depth_source="node")
 
 
-def test_every_configured_parameter_is_declared_by_its_node_with_that_default() -> None:
+def test_every_configured_parameter_is_declared_by_its_node_with_that_default(tmp_path: Path) -> None:
+    from rclpy.parameter import Parameter
+
+    # The depth node cannot start without a model file (its configured default is empty).
+    required = {"depth": [Parameter("model", value=str(write_depth_model(tmp_path / "depth.onnx")))]}
     rclpy.init()
     try:
-        for spec in load_graph():
+        for spec in load_graph(depth_source="node"):
             module = importlib.import_module(spec.module)
             node_class = next(
                 value
                 for name, value in vars(module).items()
                 if name.endswith("Node") and value.__module__ == module.__name__
             )
-            node = node_class()
+            node = node_class(parameter_overrides=required.get(spec.name, []))
+            overridden = {p.name for p in required.get(spec.name, [])}
             try:
                 for name, value in spec.parameters.items():
                     assert node.has_parameter(name), f"{spec.name}: {name} is not declared"
-                    assert node.get_parameter(name).value == value, f"{spec.name}: {name} default differs"
+                    if name not in overridden:
+                        assert node.get_parameter(name).value == value, f"{spec.name}: {name} default differs"
             finally:
                 node.destroy_node()
     finally:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from auglift_ros.graph import load_graph
+from auglift_ros.graph import graph_arguments, load_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH_FILE = ROOT / "launch" / "pipeline.launch.py"
@@ -63,10 +63,10 @@ def test_launch_file_starts_the_graph_with_its_parameters_and_rviz(monkeypatch: 
         "image_topic",
         "camera_info_topic",
         "depth_topic",
+        "depth_source",
         "namespace",
-        "detector_backend",
         "rviz",
-    } <= arguments
+    } | set(graph_arguments()) == arguments
     actions = _run(module, {"namespace": "robot1", "image_topic": "/usb_cam/image_raw"})
     graph = {spec.name: spec for spec in load_graph(camera={"image": "/usb_cam/image_raw"})}
     nodes = {a.kwargs["name"]: a.kwargs for a in actions if a.kwargs["package"] == "auglift_ros"}
@@ -91,8 +91,18 @@ def test_launch_file_starts_the_graph_with_its_parameters_and_rviz(monkeypatch: 
     assert not [a for a in _run(module, {"rviz": "false"}) if a.kwargs["package"] == "rviz2"]
 
 
+def test_launch_file_starts_the_depth_node_with_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = _load_with_stand_ins(monkeypatch, share=ROOT)
+    settings = {"depth_source": "node", "depth_model": "/models/da2.onnx", "rviz": "false"}
+    nodes = {a.kwargs["name"]: a.kwargs for a in _run(module, settings)}
+    assert set(nodes) == {"detector", "depth", "lifter"}
+    (parameters,) = nodes["depth"]["parameters"]
+    assert parameters["model"] == "/models/da2.onnx" and parameters["every_n_frames"] == 1
+    assert dict(nodes["lifter"]["remappings"])["depth"] == "depth/depth"
+
+
 def test_every_executable_the_graph_names_is_a_node_module() -> None:
-    for spec in load_graph():
+    for spec in load_graph(depth_source="node"):
         assert (ROOT / "auglift_ros" / "nodes" / f"{spec.executable}.py").is_file(), spec.executable
 
 

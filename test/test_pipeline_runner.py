@@ -1,4 +1,5 @@
-"""`auglift-ros pipeline` end to end over DDS: a real photograph in, 3D skeletons out, clean stop."""
+"""`auglift-ros pipeline` end to end over DDS: a real photograph in, 3D skeletons out, clean stop; with
+depth from an RGB-D camera topic, and with depth from the depth node (a wall-at-2-m ONNX model)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES, H36M_ROOT
-from auglift_ros.nodes.messages import cloud_to_skeletons, rgb_to_image
+from auglift_ros.nodes.messages import cloud_to_skeletons, metres_to_depth_image, rgb_to_image
 from dds_helpers import spin_until, stream_until
+from depth_models import ConstantDepth, write_depth_model
 
 # Half size (256 x 300): large best-effort messages are often dropped on a loaded machine, and the
 # detector still finds her (shoulder confidence 1.0 at this size).
@@ -66,38 +68,30 @@ class Camera(Node):
         counts = f"{len(self.keypoints)} keypoint and {len(self.skeletons)} skeleton messages"
         return f"{counts}; diagnostics: {statuses}"
 
-    def publish_frame(self, sec: int) -> None:
+    def publish_frame(self, sec: int, *, with_depth: bool) -> None:
         header = Header(stamp=Time(sec=sec), frame_id="camera_color_optical_frame")
         k = [250.0, 0.0, (WIDTH - 1) / 2, 0.0, 250.0, (HEIGHT - 1) / 2, 0.0, 0.0, 1.0]
         self.info.publish(CameraInfo(header=header, width=WIDTH, height=HEIGHT, k=k))
-        depth = np.full((HEIGHT, WIDTH), WALL_M, "<f4")
-        self.depth.publish(
-            Image(
-                header=header,
-                height=HEIGHT,
-                width=WIDTH,
-                encoding="32FC1",
-                step=4 * WIDTH,
-                data=depth.tobytes(),
-            )
-        )
+        if with_depth:
+            self.depth.publish(metres_to_depth_image(header, np.full((HEIGHT, WIDTH), WALL_M)))
         spin_until(self, lambda: False, timeout=0.1)
         self.image.publish(rgb_to_image(header, PORTRAIT))
 
 
-@pytest.fixture(scope="module")
-def pipeline() -> Iterator[tuple[subprocess.Popen, Camera]]:
+@pytest.fixture(scope="module", params=["camera", "node"])
+def pipeline(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[subprocess.Popen, Camera, str]]:
     os.environ["ROS_DOMAIN_ID"] = str(100 + os.getpid() % 100)
-    topics = [
-        "--image-topic",
-        "/test/image",
-        "--camera-info-topic",
-        "/test/camera_info",
-        "--depth-topic",
-        "/test/depth",
-    ]
+    options = ["--image-topic", "/test/image", "--camera-info-topic", "/test/camera_info"]
+    if request.param == "camera":
+        options += ["--depth-topic", "/test/depth"]
+    else:
+        model = tmp_path_factory.mktemp("pipeline") / "wall.onnx"
+        write_depth_model(model, network=ConstantDepth(WALL_M))
+        options += ["--depth-source", "node", "--depth-model", str(model), "--depth-every-n-frames", "2"]
     runner = subprocess.Popen(
-        [sys.executable, "-m", "auglift_ros.cli", "pipeline", *topics],
+        [sys.executable, "-m", "auglift_ros.cli", "pipeline", *options],
         env=dict(os.environ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -106,7 +100,7 @@ def pipeline() -> Iterator[tuple[subprocess.Popen, Camera]]:
     rclpy.init()
     camera = Camera()
     try:
-        yield runner, camera
+        yield runner, camera, request.param
     finally:
         camera.destroy_node()
         rclpy.shutdown()
@@ -114,17 +108,19 @@ def pipeline() -> Iterator[tuple[subprocess.Popen, Camera]]:
             runner.kill()
 
 
-def test_photograph_to_skeleton_through_both_nodes_then_clean_stop(
-    pipeline: tuple[subprocess.Popen, Camera],
+def test_photograph_to_skeleton_through_the_nodes_then_clean_stop(
+    pipeline: tuple[subprocess.Popen, Camera, str],
 ) -> None:
-    runner, camera = pipeline
+    runner, camera, depth_source = pipeline
+
+    def publish() -> None:
+        camera.publish_frame(sec=42, with_depth=depth_source == "camera")
+
     # The first frames may be lifted before any depth image arrived (the fallback); stream until the
     # lifter reports a frame lifted with depth, then check the skeleton that follows it.
-    arrived = stream_until(camera, lambda: camera.publish_frame(sec=42), camera.lifted_with_depth, timeout=60)
+    arrived = stream_until(camera, publish, camera.lifted_with_depth, timeout=60)
     count = len(camera.skeletons)
-    arrived = arrived and stream_until(
-        camera, lambda: camera.publish_frame(sec=42), lambda: len(camera.skeletons) > count
-    )
+    arrived = arrived and stream_until(camera, publish, lambda: len(camera.skeletons) > count)
     if not arrived:
         runner.send_signal(signal.SIGTERM)
         pytest.fail(f"{camera.report()}\npipeline output:\n" + runner.communicate(timeout=30)[0])
@@ -140,3 +136,4 @@ def test_photograph_to_skeleton_through_both_nodes_then_clean_stop(
     output = runner.communicate(timeout=30)[0]
     assert runner.returncode == 0, output
     assert "started detector" in output and "started lifter" in output and "stopping" in output
+    assert ("started depth" in output) == (depth_source == "node")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import time
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -38,10 +39,19 @@ class FrameStats:
     def __init__(self, window: int = 100) -> None:
         self.counts = collections.Counter[str]()
         self._times_ms: collections.deque[float] = collections.deque(maxlen=window)
+        self._finished_at: collections.deque[float] = collections.deque(maxlen=window)
 
     def processed(self, outcome: str, milliseconds: float) -> None:
         self.counts[outcome] += 1
         self._times_ms.append(milliseconds)
+        self._finished_at.append(time.monotonic())
+
+    @property
+    def rate_hz(self) -> float:
+        """Processed frames per second over the recent window (NaN before two frames)."""
+        if len(self._finished_at) < 2 or self._finished_at[-1] <= self._finished_at[0]:
+            return float("nan")
+        return (len(self._finished_at) - 1) / (self._finished_at[-1] - self._finished_at[0])
 
     def rejected(self, reason: str) -> None:
         self.counts[REJECTED_PREFIX + reason] += 1
@@ -53,7 +63,7 @@ class FrameStats:
     def diagnostics(self, header: Header, name: str, message: str, *, warn: bool = False) -> DiagnosticArray:
         """One status: WARN if asked or if any frame was rejected, with counts and the median time."""
         median = float(np.median(self._times_ms)) if self._times_ms else float("nan")
-        values = {"processing time median ms": f"{median:.2f}"} | {
+        values = {"processing time median ms": f"{median:.2f}", "rate Hz": f"{self.rate_hz:.1f}"} | {
             k: str(v) for k, v in sorted(self.counts.items())
         }
         status = DiagnosticStatus(

@@ -152,6 +152,23 @@ def depth_image_to_metres(msg: Image) -> np.ndarray:
     return depth
 
 
+def metres_to_depth_image(header: Header, depth: np.ndarray) -> Image:
+    """A `32FC1` Image (metres, little-endian, NaN = no value; REP 118) of an (H, W) depth map."""
+    depth = np.ascontiguousarray(depth, dtype="<f4")
+    if depth.ndim != 2 or min(depth.shape) < 1:
+        raise MessageError(f"depth map must be (H, W), got shape {depth.shape}")
+    height, width = depth.shape
+    return Image(
+        header=header,
+        height=height,
+        width=width,
+        encoding="32FC1",
+        is_bigendian=0,
+        step=4 * width,
+        data=depth.tobytes(),
+    )
+
+
 def image_to_rgb(msg: Image) -> np.ndarray:
     """An (H, W, 3) uint8 RGB array from an `rgb8`, `bgr8` or `mono8` image (no cv_bridge needed)."""
     channels = {"rgb8": 3, "bgr8": 3, "mono8": 1}
