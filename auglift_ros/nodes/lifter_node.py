@@ -10,15 +10,14 @@ Publishes:
 
 Each keypoints message is lifted once, with the depth image nearest in stamp if one lies within
 `max_depth_age` seconds (the AugLift model), otherwise with the no-depth fallback model: a missing or
-stalled depth stream degrades the output and says so in the diagnostics, it never stalls the node. A
-three-way approximate-time synchroniser would wait for depth instead. The keypoints' stamp and frame
-go on every output. A malformed message, or keypoints older than the last lifted frame (out of
+stalled depth stream degrades the output and says so in the diagnostics, it never stalls the node
+(auglift_ros.nodes.depth_pairing: message_filters.Cache where installed). The keypoints' stamp and
+frame go on every output. A malformed message, or keypoints older than the last lifted frame (out of
 order), is logged, dropped and counted; the node keeps running.
 """
 
 from __future__ import annotations
 
-import collections
 import sys
 import time
 from collections.abc import Sequence
@@ -29,12 +28,13 @@ from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from sensor_msgs.msg import CameraInfo, PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import load_lifter
+from auglift_ros.nodes.depth_pairing import DepthPairing, stamp_ns
 from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
 from auglift_ros.nodes.messages import (
     MessageError,
@@ -52,10 +52,6 @@ DEPTH_BUFFER = 5
 
 class OutOfOrderStampError(MessageError):
     """Keypoints older than the last lifted frame: lifting them now would publish the past."""
-
-
-def _stamp_ns(header: object) -> int:
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
 
 
 class LifterNode(Node):
@@ -103,7 +99,6 @@ class LifterNode(Node):
             load_lifter(self.get_parameter("model").value, device=device),
             load_lifter(fallback_name, device=device) if fallback_name else None,
         )
-        self._depth: collections.deque[Image] = collections.deque(maxlen=DEPTH_BUFFER)
         self._camera_info: CameraInfo | None = None
         self._last_stamp_ns = -1
         self._stats = FrameStats()
@@ -112,12 +107,13 @@ class LifterNode(Node):
         self._markers = self.create_publisher(MarkerArray, "~/markers", 1)
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
         self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, qos_profile_sensor_data)
-        self.create_subscription(Image, "depth", self._on_depth, qos_profile_sensor_data)
+        self._depth = DepthPairing(self, "depth", qos_profile_sensor_data, DEPTH_BUFFER)
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data)
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(
             f"lifting with {self._lifter.model.path.name}"
             + (f", fallback {self._lifter.fallback.path.name}" if self._lifter.fallback else ", no fallback")
+            + f"; depth paired by {self._depth.backend}"
         )
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
@@ -130,29 +126,23 @@ class LifterNode(Node):
     def _on_camera_info(self, msg: CameraInfo) -> None:
         self._camera_info = msg
 
-    def _on_depth(self, msg: Image) -> None:
-        self._depth.append(msg)  # converted only if a keypoints frame uses it
-
     def _reject(self, reason: str, error: Exception) -> None:
         self._stats.rejected(reason)
         self.get_logger().warning(f"dropped a keypoints frame: {error}", throttle_duration_sec=5.0)
 
-    def _matching_depth(self, stamp_ns: int) -> np.ndarray | None:
-        """The buffered depth image nearest to stamp_ns if within max_depth_age, in metres."""
-        if not self._depth:
-            return None
-        nearest = min(self._depth, key=lambda d: abs(_stamp_ns(d.header) - stamp_ns))
-        if abs(_stamp_ns(nearest.header) - stamp_ns) > 1e9 * self.get_parameter("max_depth_age").value:
-            return None
-        return depth_image_to_metres(nearest)
+    def _matching_depth(self, stamp: int) -> np.ndarray | None:
+        """The depth image nearest to stamp (ns) if within max_depth_age, in metres."""
+        max_age_ns = round(1e9 * self.get_parameter("max_depth_age").value)
+        nearest = self._depth.nearest(stamp, max_age_ns)
+        return None if nearest is None else depth_image_to_metres(nearest)
 
     def _on_keypoints(self, msg: PointCloud2) -> None:
         started = time.perf_counter()
         try:
-            stamp_ns = _stamp_ns(msg.header)
-            if stamp_ns < self._last_stamp_ns:
+            stamp = stamp_ns(msg.header)
+            if stamp < self._last_stamp_ns:
                 raise OutOfOrderStampError(
-                    f"out-of-order stamp: keypoints at {stamp_ns / 1e9:.3f} s arrived after a frame at "
+                    f"out-of-order stamp: keypoints at {stamp / 1e9:.3f} s arrived after a frame at "
                     f"{self._last_stamp_ns / 1e9:.3f} s"
                 )
             keypoints, confidence = cloud_to_keypoints(msg)
@@ -161,14 +151,14 @@ class LifterNode(Node):
             info = self._camera_info
             if info.width == 0 or info.height == 0:
                 raise MessageError("camera_info has no image size")
-            depth = self._matching_depth(stamp_ns)
+            depth = self._matching_depth(stamp)
             result = self._lifter.lift(
                 keypoints, confidence, (info.width, info.height), camera_matrix(info), depth
             )
         except (MessageError, ValueError) as error:
             self._reject(type(error).__name__, error)
             return
-        self._last_stamp_ns = stamp_ns
+        self._last_stamp_ns = stamp
         self._skeletons.publish(skeletons_to_cloud(msg.header, result.joints_cam, confidence))
         self._markers.publish(
             skeleton_markers(
