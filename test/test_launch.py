@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,8 @@ def test_every_executable_the_graph_names_is_a_node_module() -> None:
 
 
 def test_launch_with_ros_launch() -> None:
-    """Where launch_ros is installed (a ROS 2 install): launch the graph without RViz for a few seconds."""
+    """Where launch_ros is installed (a ROS 2 install): launch the graph without RViz, check that every
+    node of the graph is up on the ROS graph after a few seconds, then that all stop cleanly."""
     pytest.importorskip("launch_ros", reason="launch_ros is not installed (no ROS 2 install here)")
     launch = pytest.importorskip("launch")
     from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
@@ -116,11 +118,45 @@ def test_launch_with_ros_launch() -> None:
         get_package_share_directory("auglift_ros")
     except (PackageNotFoundError, OSError):
         pytest.skip("auglift_ros is not installed in an ament prefix (colcon build and source it)")
+    import rclpy
+
     spec = importlib.util.spec_from_file_location("pipeline_launch", LAUNCH_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    description = module.generate_launch_description()
-    description.add_action(launch.actions.TimerAction(period=8.0, actions=[launch.actions.Shutdown()]))
-    service = launch.LaunchService(argv=["rviz:=false"])
-    service.include_launch_description(description)
+    seen: set[str] = set()
+    exits: list[tuple[str, int]] = []
+
+    def look(context: object) -> list:
+        rclpy.init()
+        observer = rclpy.create_node("launch_test_observer")
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and not {"detector", "lifter"} <= seen:
+            rclpy.spin_once(observer, timeout_sec=0.2)
+            seen.update(observer.get_node_names())
+        observer.destroy_node()
+        rclpy.shutdown()
+        return [launch.actions.Shutdown()]
+
+    def record_exit(event: object, context: object) -> None:
+        exits.append((event.action.name, event.returncode))
+
+    # As `ros2 launch auglift_ros pipeline.launch.py rviz:=false` does: arguments go to the include.
+    included = launch.actions.IncludeLaunchDescription(
+        launch.LaunchDescriptionSource(module.generate_launch_description()),
+        launch_arguments=[("rviz", "false")],
+    )
+    service = launch.LaunchService()
+    service.include_launch_description(
+        launch.LaunchDescription(
+            [
+                launch.actions.RegisterEventHandler(launch.event_handlers.OnProcessExit(on_exit=record_exit)),
+                included,
+                launch.actions.TimerAction(
+                    period=5.0, actions=[launch.actions.OpaqueFunction(function=look)]
+                ),
+            ]
+        )
+    )
     assert service.run() == 0
+    assert {spec.name for spec in load_graph()} <= seen, seen
+    assert len(exits) == len(load_graph()) and all(code == 0 for _, code in exits), exits
