@@ -3,8 +3,10 @@
 Subscribes `image` (sensor_msgs/Image: rgb8, bgr8 or mono8; sensor-data QoS, depth 1, so a slow
 detector skips frames instead of queueing them). Publishes `~/keypoints` (sensor_msgs/PointCloud2:
 u v confidence person_id joint_id, pixels of the input image) with the image's header, and
-/diagnostics. Backend `mediapipe` (BlazePose, shipped with mediapipe 0.10.21; one person). A
-malformed image is logged, dropped and counted; the node keeps running.
+/diagnostics. Backends: `mediapipe` (BlazePose, shipped with mediapipe 0.10.21; one person) and
+`rtmpose_onnx` (RTMDet + RTMPose ONNX files given by path; every person, see
+auglift_ros.perception.rtmpose). Each backend ignores the other's parameters. A malformed image is
+logged, dropped and counted; the node keeps running.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Sequence
 
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import ParameterDescriptor
+from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, PointCloud2
@@ -24,8 +26,11 @@ from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period
 from auglift_ros.nodes.messages import MessageError, image_to_rgb, keypoints_to_cloud
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.detector import KeypointDetector, MediaPipePoseDetector
+from auglift_ros.perception.rtmpose import RtmPoseDetector
 
-BACKENDS = ("mediapipe",)
+BACKENDS = ("mediapipe", "rtmpose_onnx")
+RTMPOSE_MODELS = {"det_model": "an RTMDet person detector", "pose_model": "an RTMPose COCO-17"}
+"""The rtmpose_onnx backend's model path parameters and what each must name (an .onnx file)."""
 
 
 class DetectorNode(Node):
@@ -39,14 +44,45 @@ class DetectorNode(Node):
         self.declare_parameter(
             "tracking",
             True,
-            ParameterDescriptor(description="reuse the previous frame's person (video)", read_only=True),
+            ParameterDescriptor(
+                description="mediapipe only: reuse the previous frame's person (video)", read_only=True
+            ),
         )
         self.declare_parameter(
             "min_detection_confidence",
             0.5,
             ParameterDescriptor(
-                description="person detection threshold",
+                description="mediapipe only: person detection threshold",
                 floating_point_range=float_range(0.0, 1.0),
+                read_only=True,
+            ),
+        )
+        for name, model in RTMPOSE_MODELS.items():
+            self.declare_parameter(
+                name,
+                "",
+                ParameterDescriptor(description=f"rtmpose_onnx only: {model} .onnx file", read_only=True),
+            )
+        self.declare_parameter(
+            "device",
+            "auto",
+            ParameterDescriptor(description="rtmpose_onnx only: auto, cpu or cuda", read_only=True),
+        )
+        self.declare_parameter(
+            "min_person_score",
+            0.5,
+            ParameterDescriptor(
+                description="rtmpose_onnx only: lowest person detector score kept",
+                floating_point_range=float_range(0.0, 1.0),
+                read_only=True,
+            ),
+        )
+        self.declare_parameter(
+            "max_persons",
+            10,
+            ParameterDescriptor(
+                description="rtmpose_onnx only: most persons per image (the highest scores)",
+                integer_range=[IntegerRange(from_value=1, to_value=100, step=1)],
                 read_only=True,
             ),
         )
@@ -54,16 +90,35 @@ class DetectorNode(Node):
         backend = self.get_parameter("backend").value
         if backend not in BACKENDS:
             raise ValueError(f"parameter backend must be one of {BACKENDS}, got {backend!r}")
-        self._detector: KeypointDetector = MediaPipePoseDetector(
-            tracking=self.get_parameter("tracking").value,
-            min_detection_confidence=self.get_parameter("min_detection_confidence").value,
-        )
+        self._detector = self._create_detector(backend)
         self._stats = FrameStats()
         self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", qos_profile_sensor_data)
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
         self.create_subscription(Image, "image", self._on_image, qos_profile_sensor_data)
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(f"detecting with {backend}")
+
+    def _create_detector(self, backend: str) -> KeypointDetector:
+        """The backend's detector from its parameters; ValueError or ModelLoadError if it cannot run."""
+        if backend == "mediapipe":
+            return MediaPipePoseDetector(
+                tracking=self.get_parameter("tracking").value,
+                min_detection_confidence=self.get_parameter("min_detection_confidence").value,
+            )
+        paths = {name: self.get_parameter(name).value for name in RTMPOSE_MODELS}
+        for name, path in paths.items():
+            if not path:
+                raise ValueError(
+                    f"parameter {name} is empty: backend {backend} needs the path of "
+                    f"{RTMPOSE_MODELS[name]} .onnx file"
+                )
+        return RtmPoseDetector(
+            paths["det_model"],
+            paths["pose_model"],
+            device=self.get_parameter("device").value,
+            min_person_score=self.get_parameter("min_person_score").value,
+            max_persons=self.get_parameter("max_persons").value,
+        )
 
     def _on_image(self, msg: Image) -> None:
         started = time.perf_counter()
@@ -82,7 +137,10 @@ class DetectorNode(Node):
         self._diagnostics.publish(self._stats.diagnostics(header, f"{self.get_name()}: detector", "running"))
 
     def destroy_node(self) -> None:
-        self._detector.close()
+        # rclpy also destroys a node whose __init__ failed (at shutdown), before it had a detector.
+        detector: KeypointDetector | None = getattr(self, "_detector", None)
+        if detector is not None:
+            detector.close()
         super().destroy_node()
 
 
