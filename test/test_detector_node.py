@@ -19,12 +19,12 @@ from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import Header
-from test_rtmpose import expected_scene, scene, write_person_detector, write_pose_model
 
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.nodes.detector_node import DetectorNode
 from auglift_ros.nodes.messages import cloud_to_keypoints, rgb_to_image
 from dds_helpers import node_under_test, start_node_process, stream_until
+from rtmpose_models import expected_scene, scene, write_person_detector, write_pose_model
 
 # Half size: large best-effort messages are often dropped on a loaded machine (see test_pipeline_runner).
 PORTRAIT = np.ascontiguousarray(
