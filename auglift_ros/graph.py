@@ -67,6 +67,15 @@ def default_config() -> Path:
     raise GraphError("config/pipeline.yaml not found in the source tree or an installed share folder")
 
 
+FASTDDS_PROFILES_VARIABLE = "FASTDDS_DEFAULT_PROFILES_FILE"
+
+
+def fastdds_profile() -> Path:
+    """config/fastdds_large_shm.xml beside the pipeline config: a 16 MB shared-memory segment, which
+    camera-sized images need (Fast DDS's 512 KB default loses most of them)."""
+    return default_config().parent / "fastdds_large_shm.xml"
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         values = yaml.safe_load(path.read_text())

@@ -3,10 +3,13 @@
 Each node runs in its own child process (`python -m auglift_ros.nodes.<executable>` with the same
 --ros-args the launch file passes), so a slow detector never blocks the lifter. Ctrl-C or SIGTERM
 stops every child cleanly; if one node dies, the others are stopped and its exit status returned.
+With Fast DDS (the default RMW) and no profile of the user's, the nodes get config/
+fastdds_large_shm.xml, whose shared-memory segment holds camera-sized images.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,13 +17,22 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from auglift_ros.graph import load_graph
+from auglift_ros.graph import FASTDDS_PROFILES_VARIABLE, fastdds_profile, load_graph
 
 STOP_TIMEOUT_S = 10.0
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _node_environment() -> dict[str, str]:
+    environment = dict(os.environ)
+    fastdds = environment.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp") == "rmw_fastrtps_cpp"
+    if fastdds and FASTDDS_PROFILES_VARIABLE not in environment:
+        environment[FASTDDS_PROFILES_VARIABLE] = str(fastdds_profile())
+        print(f"[pipeline] Fast DDS profile {fastdds_profile()} (16 MB shared memory)", flush=True)
+    return environment
 
 
 def run_pipeline(
@@ -36,10 +48,11 @@ def run_pipeline(
     specs = load_graph(config, camera, depth_source=depth_source, arguments=arguments)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     children: dict[str, subprocess.Popen] = {}
+    environment = _node_environment()
     try:
         for spec in specs:
             children[spec.name] = subprocess.Popen(
-                [sys.executable, "-m", spec.module, *spec.ros_arguments(namespace)]
+                [sys.executable, "-m", spec.module, *spec.ros_arguments(namespace)], env=environment
             )
             print(
                 f"[pipeline] started {spec.name} ({spec.executable}, pid {children[spec.name].pid})",

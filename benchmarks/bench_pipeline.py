@@ -18,7 +18,7 @@ Targets on a 2-core machine: the lifter node adds <= 3 ms per frame (pairing, UA
 publishing); the pipeline keeps up with the input rate whenever the detector does.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--source sports2d|pose2sim | --video PATH]
-        [--width 640] [--runs 3] [--frames N] [--quick]
+        [--width 640] [--runs 3] [--frames N] [--large-shm] [--quick]
 
 The demo videos come from the sports2d / pose2sim wheels (BSD-3-Clause), fetched once with
 `pip download --no-deps` into --cache; only the video is unpacked.
@@ -53,7 +53,7 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_NUM_JOINTS
-from auglift_ros.graph import NodeSpec, load_graph
+from auglift_ros.graph import FASTDDS_PROFILES_VARIABLE, NodeSpec, fastdds_profile, load_graph
 from auglift_ros.nodes.messages import metres_to_depth_image, rgb_to_image
 
 VIDEOS = {  # source -> (PyPI package, the video's path inside the wheel, ending)
@@ -71,35 +71,6 @@ DRAIN_QUIET_S = 1.0
 PROCESSING_KEY = "processing time median ms"
 NOT_COUNTS = (PROCESSING_KEY, "rate Hz")
 REJECTED_PREFIX = "rejected: "
-PROFILES_VARIABLE = "FASTDDS_DEFAULT_PROFILES_FILE"
-FASTDDS_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
-<dds xmlns="http://www.eprosima.com">
-  <profiles>
-    <transport_descriptors>
-      <transport_descriptor>
-        <transport_id>shm_large</transport_id>
-        <type>SHM</type>
-        <segment_size>{segment_bytes}</segment_size>
-      </transport_descriptor>
-      <transport_descriptor>
-        <transport_id>udp</transport_id>
-        <type>UDPv4</type>
-      </transport_descriptor>
-    </transport_descriptors>
-    <participant profile_name="large_shm" is_default_profile="true">
-      <rtps>
-        <userTransports>
-          <transport_id>shm_large</transport_id>
-          <transport_id>udp</transport_id>
-        </userTransports>
-        <useBuiltinTransports>false</useBuiltinTransports>
-      </rtps>
-    </participant>
-  </profiles>
-</dds>
-"""
-"""Fast DDS's default shared-memory segment (512 KB) cannot hold a 640x360 rgb8 image and its 32FC1
-depth (1.6 MB a frame): most best-effort frames are then lost. --shm-segment-mb writes this profile."""
 
 
 class BenchmarkError(RuntimeError):
@@ -402,29 +373,27 @@ class Pipeline:
 
 @contextlib.contextmanager
 def running_pipeline(
-    config: Path | None, start_timeout_s: float, domain_id: int | None = None, shm_segment_mb: int = 0
+    config: Path | None, start_timeout_s: float, domain_id: int | None = None, large_shm: bool = False
 ) -> Iterator[Pipeline]:
-    """The detector and lifter nodes and a connected harness; always stopped on exit. shm_segment_mb
-    > 0 gives every participant (harness and nodes) a Fast DDS shared-memory segment of that size."""
+    """The detector and lifter nodes and a connected harness; always stopped on exit. large_shm gives
+    every participant (harness and nodes) the package's Fast DDS profile (16 MB shared memory)."""
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     os.environ["ROS_DOMAIN_ID"] = str(domain_id if domain_id is not None else 100 + os.getpid() % 100)
     specs, topics = graph_nodes(config)
-    profiles = os.environ.get(PROFILES_VARIABLE)
+    profiles = os.environ.get(FASTDDS_PROFILES_VARIABLE)
     with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as logs:
         pipeline = Pipeline(specs, topics, Path(logs))
         try:
-            if shm_segment_mb > 0:
-                xml = Path(logs) / "fastdds_large_shm.xml"
-                xml.write_text(FASTDDS_PROFILE.format(segment_bytes=shm_segment_mb * 1024 * 1024))
-                os.environ[PROFILES_VARIABLE] = str(xml)
+            if large_shm:
+                os.environ[FASTDDS_PROFILES_VARIABLE] = str(fastdds_profile())
             pipeline.start(start_timeout_s)
             yield pipeline
         finally:
             statuses = pipeline.stop()
             if profiles is None:
-                os.environ.pop(PROFILES_VARIABLE, None)
+                os.environ.pop(FASTDDS_PROFILES_VARIABLE, None)
             else:
-                os.environ[PROFILES_VARIABLE] = profiles
+                os.environ[FASTDDS_PROFILES_VARIABLE] = profiles
             for name, status in statuses.items():
                 if status != 0:
                     print(
@@ -702,10 +671,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="pipeline graph (default: the package's pipeline.yaml)")
     parser.add_argument("--domain-id", type=int, help="ROS_DOMAIN_ID (default: 100 + pid %% 100)")
     parser.add_argument(
-        "--shm-segment-mb",
-        type=int,
-        default=0,
-        help="Fast DDS shared-memory segment size for all participants (0: Fast DDS's default, 512 KB)",
+        "--large-shm",
+        action="store_true",
+        help="all participants use config/fastdds_large_shm.xml (16 MB shared memory; default 512 KB)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke test: 1 run of 30 frames, 10 warm-up")
     args = parser.parse_args(argv)
@@ -726,14 +694,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"camera_info: focal {width} px, centre of the image; depth: 32FC1 flat wall at {WALL_M:g} m, "
             "same size and stamp as each image"
         )
-        if args.shm_segment_mb > 0:
-            print(f"DDS: Fast DDS with a {args.shm_segment_mb} MB shared-memory segment (UDP beside it)")
+        if args.large_shm:
+            print(f"DDS: Fast DDS profile {fastdds_profile()} (16 MB shared memory, UDP beside it)")
         else:
-            custom = os.environ.get(PROFILES_VARIABLE)
+            custom = os.environ.get(FASTDDS_PROFILES_VARIABLE)
             print(f"DDS: {'the Fast DDS profile ' + custom if custom else 'Fast DDS defaults'}")
-        with running_pipeline(
-            args.config, args.start_timeout, args.domain_id, args.shm_segment_mb
-        ) as pipeline:
+        with running_pipeline(args.config, args.start_timeout, args.domain_id, args.large_shm) as pipeline:
             for spec in pipeline.specs:
                 settings = " ".join(f"{k}={v}" for k, v in spec.parameters.items())
                 print(f"node {spec.name}: python -m {spec.module} ({settings})")

@@ -27,6 +27,7 @@ from std_msgs.msg import Header
 
 from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
 from auglift_ros.nodes.messages import MessageError, image_to_rgb, metres_to_depth_image
+from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.depth import DEPTH_KINDS, PATCH_SIZE, DepthAnythingV2Onnx
 
@@ -104,7 +105,7 @@ class DepthNode(Node):
         self._stats = FrameStats()
         self._depth = self.create_publisher(Image, "~/depth", qos_profile_sensor_data)
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
-        self.create_subscription(Image, "image", self._on_image, qos_profile_sensor_data)
+        self.create_subscription(Image, "image", self._on_image, NEWEST_FRAME_ONLY)
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(f"estimating {kind} depth with {self._estimator.path.name}")
 

@@ -24,6 +24,7 @@ from std_msgs.msg import Header
 
 from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
 from auglift_ros.nodes.messages import MessageError, image_to_rgb, keypoints_to_cloud
+from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.detector import KeypointDetector, MediaPipePoseDetector
 from auglift_ros.perception.rtmpose import RtmPoseDetector
@@ -94,7 +95,7 @@ class DetectorNode(Node):
         self._stats = FrameStats()
         self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", qos_profile_sensor_data)
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
-        self.create_subscription(Image, "image", self._on_image, qos_profile_sensor_data)
+        self.create_subscription(Image, "image", self._on_image, NEWEST_FRAME_ONLY)
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(f"detecting with {backend}")
 

@@ -44,6 +44,7 @@ from auglift_ros.nodes.messages import (
     skeleton_markers,
     skeletons_to_cloud,
 )
+from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 
 DEPTH_BUFFER = 5
@@ -106,9 +107,9 @@ class LifterNode(Node):
         self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", qos_profile_sensor_data)
         self._markers = self.create_publisher(MarkerArray, "~/markers", 1)
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
-        self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, qos_profile_sensor_data)
-        self._depth = DepthPairing(self, "depth", qos_profile_sensor_data, DEPTH_BUFFER)
-        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data)
+        self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, NEWEST_FRAME_ONLY)
+        self._depth = DepthPairing(self, "depth", NEWEST_FRAME_ONLY, DEPTH_BUFFER)
+        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, NEWEST_FRAME_ONLY)
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(
             f"lifting with {self._lifter.model.path.name}"
