@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
@@ -76,6 +76,16 @@ class LifterNode(Node):
             "device", "auto", ParameterDescriptor(description="auto, cpu or cuda", read_only=True)
         )
         self.declare_parameter(
+            "threads",
+            1,
+            ParameterDescriptor(
+                description="onnxruntime threads per lifter (1: a small network gains nothing from more, and "
+                "spinning worker threads take cores from the detector)",
+                integer_range=[IntegerRange(from_value=1, to_value=64, step=1)],
+                read_only=True,
+            ),
+        )
+        self.declare_parameter(
             "max_depth_age",
             0.1,
             ParameterDescriptor(
@@ -96,9 +106,10 @@ class LifterNode(Node):
         if device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"parameter device must be auto, cpu or cuda, got {device!r}")
         fallback_name = self.get_parameter("fallback_model").value
+        threads = self.get_parameter("threads").value
         self._lifter = FrameLifter(
-            load_lifter(self.get_parameter("model").value, device=device),
-            load_lifter(fallback_name, device=device) if fallback_name else None,
+            load_lifter(self.get_parameter("model").value, device=device, threads=threads),
+            load_lifter(fallback_name, device=device, threads=threads) if fallback_name else None,
         )
         self._camera_info: CameraInfo | None = None
         self._last_stamp_ns = -1
