@@ -55,6 +55,22 @@ def stream_until(
     return False
 
 
+def rejects_then_serves(
+    harness: Node,
+    publish_bad: Callable[[], None],
+    diagnostics: list,
+    publish_good: Callable[[], None],
+    served: Callable[[], bool],
+) -> bool:
+    """Stream a bad input until the node's /diagnostics count a rejection, then a good one until it
+    is served: the node logged, dropped and counted the bad frame and kept running."""
+
+    def rejected() -> bool:
+        return any(kv.key.startswith("rejected") for a in diagnostics for s in a.status for kv in s.values)
+
+    return stream_until(harness, publish_bad, rejected) and stream_until(harness, publish_good, served)
+
+
 def wait_for_node(node: Node, process: subprocess.Popen, topic: str, timeout: float = 30.0) -> None:
     """Wait until the node process subscribes to topic; fail fast if it exits."""
     started = spin_until(

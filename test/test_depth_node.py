@@ -19,7 +19,7 @@ from std_msgs.msg import Header
 
 from auglift_ros.nodes.depth_node import SKIPPED, DepthNode
 from auglift_ros.nodes.messages import depth_image_to_metres, rgb_to_image
-from dds_helpers import node_under_test, stream_until
+from dds_helpers import node_under_test, rejects_then_serves, stream_until
 from depth_models import red_to_output, write_depth_model
 
 RED = 200
@@ -67,16 +67,11 @@ def test_metric_depth_arrives_with_the_image_header_and_size(harness: Harness) -
 
 def test_wrong_encoding_is_counted_and_the_node_keeps_serving(harness: Harness) -> None:
     bad = Image(header=_header(20), height=2, width=2, encoding="16UC1", step=4, data=bytes(8))
-
-    def rejected() -> bool:
-        return any(
-            kv.key.startswith("rejected") for a in harness.diagnostics for s in a.status for kv in s.values
-        )
-
-    assert stream_until(harness, lambda: harness.images.publish(bad), rejected)
     good = rgb_to_image(_header(21), FRAME)
-    assert stream_until(
+    assert rejects_then_serves(
         harness,
+        lambda: harness.images.publish(bad),
+        harness.diagnostics,
         lambda: harness.images.publish(good),
         lambda: any(m.header.stamp.sec == 21 for m in harness.depth),
     )

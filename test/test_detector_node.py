@@ -23,7 +23,7 @@ from std_msgs.msg import Header
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.nodes.detector_node import DetectorNode
 from auglift_ros.nodes.messages import cloud_to_keypoints, rgb_to_image
-from dds_helpers import node_under_test, start_node_process, stream_until
+from dds_helpers import node_under_test, rejects_then_serves, start_node_process, stream_until
 from rtmpose_models import expected_scene, scene, write_person_detector, write_pose_model
 
 # Half size: large best-effort messages are often dropped on a loaded machine (see test_pipeline_runner).
@@ -91,16 +91,11 @@ def test_keypoints_of_a_portrait_arrive_with_the_image_stamp(harness: Harness) -
 @MEDIAPIPE
 def test_wrong_encoding_is_counted_and_the_node_keeps_serving(harness: Harness) -> None:
     bad = Image(header=_header(20), height=2, width=2, encoding="32FC1", step=8, data=bytes(16))
-
-    def rejected() -> bool:
-        return any(
-            kv.key.startswith("rejected") for a in harness.diagnostics for s in a.status for kv in s.values
-        )
-
-    assert stream_until(harness, lambda: harness.images.publish(bad), rejected)
     good = rgb_to_image(_header(21), PORTRAIT)
-    assert stream_until(
+    assert rejects_then_serves(
         harness,
+        lambda: harness.images.publish(bad),
+        harness.diagnostics,
         lambda: harness.images.publish(good),
         lambda: any(m.header.stamp.sec == 21 for m in harness.keypoints),
     )
