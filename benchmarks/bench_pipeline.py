@@ -54,7 +54,7 @@ from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_NUM_JOINTS
 from auglift_ros.graph import FASTDDS_PROFILES_VARIABLE, NodeSpec, fastdds_profile, load_graph
-from auglift_ros.nodes.messages import metres_to_depth_image, rgb_to_image
+from auglift_ros.nodes.messages import metres_to_depth_image, rgb_to_image, stamp_ns
 
 VIDEOS = {  # source -> (PyPI package, the video's path inside the wheel, ending)
     "sports2d": ("sports2d", "Demo/demo.mp4"),  # 1768x994, 230 frames at 30 fps, 2 people
@@ -173,11 +173,6 @@ def graph_nodes(config: Path | None) -> tuple[list[NodeSpec], Topics]:
     return [detector, lifter], topics
 
 
-def _stamp_ns(header: Header) -> int:
-    stamp = header.stamp
-    return stamp.sec * 1_000_000_000 + stamp.nanosec
-
-
 class Harness:
     """The camera side (publishers) and the listener (subscriptions spun in a background thread by a
     single-threaded executor, so arrival times are not held up by the publishing loop)."""
@@ -215,12 +210,12 @@ class Harness:
     def _on_keypoints(self, msg: PointCloud2, info: MessageInfo) -> None:
         arrival = self._arrival(info)
         with self._lock:
-            self.keypoints[_stamp_ns(msg.header)] = arrival
+            self.keypoints[stamp_ns(msg.header)] = arrival
             self.last_arrival_ns = max(self.last_arrival_ns, arrival)
 
     def _on_skeletons(self, msg: PointCloud2, info: MessageInfo) -> None:
         arrival = self._arrival(info)
-        stamp = _stamp_ns(msg.header)
+        stamp = stamp_ns(msg.header)
         with self._lock:
             self.skeletons[stamp] = arrival
             self.persons[stamp] = msg.width * msg.height // H36M_NUM_JOINTS
@@ -263,10 +258,10 @@ class Harness:
         self._depth_msg = metres_to_depth_image(header, np.full((height, width), WALL_M, np.float32))
         return [rgb_to_image(header, frame) for frame in frames]
 
-    def publish_frame(self, image: Image, stamp_ns: int) -> None:
+    def publish_frame(self, image: Image, stamp: int) -> None:
         """CameraInfo and depth first, the image last, all with one stamp: the lifter then has the
         depth before the frame's keypoints, as with an RGB-D camera driver."""
-        seconds, nanoseconds = divmod(stamp_ns, 1_000_000_000)
+        seconds, nanoseconds = divmod(stamp, 1_000_000_000)
         header = Header(stamp=Time(sec=seconds, nanosec=nanoseconds), frame_id=FRAME_ID)
         self._info_msg.header = header
         self._depth_msg.header = header

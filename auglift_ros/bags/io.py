@@ -19,6 +19,8 @@ from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
+from auglift_ros.nodes.messages import stamp_ns
+
 STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 BAG_VERSION = 8
 """rosbag2 metadata version written: the older of the two rosbags can write, since rosbag2 reads its
@@ -49,9 +51,7 @@ def message_class(msgtype: str) -> type:
 def stamp_of(msg: Any) -> int | None:
     """A message's header stamp in nanoseconds, or None if it has no header."""
     header = getattr(msg, "header", None)
-    if header is None:
-        return None
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+    return None if header is None else stamp_ns(header)
 
 
 class BagWriter:
@@ -130,8 +130,6 @@ def read_messages(path: str | Path, topics: Iterable[str] | None = None) -> Iter
         try:
             for connection, log_time, raw in reader.messages(connections=connections):
                 yield BagMessage(connection.topic, log_time, deserialize_message(raw, classes[connection.id]))
-        except BagError:
-            raise
         except Exception as exc:  # truncated chunks, bad CDR, a broken sqlite file
             raise BagError(f"bag {path}: cannot read its messages ({exc})") from exc
     finally:

@@ -22,10 +22,7 @@ from rclpy.qos import QoSProfile
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 
-
-def stamp_ns(header: Any) -> int:
-    """A std_msgs/Header's stamp in integer nanoseconds."""
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+from auglift_ros.nodes.messages import stamp_ns
 
 
 def _import_message_filters() -> Any:

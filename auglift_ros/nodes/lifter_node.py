@@ -34,7 +34,7 @@ from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import load_lifter
-from auglift_ros.nodes.depth_pairing import DepthPairing, stamp_ns
+from auglift_ros.nodes.depth_pairing import DepthPairing
 from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
 from auglift_ros.nodes.messages import (
     MessageError,
@@ -43,6 +43,7 @@ from auglift_ros.nodes.messages import (
     depth_image_to_metres,
     skeleton_markers,
     skeletons_to_cloud,
+    stamp_ns,
 )
 from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node

@@ -112,6 +112,11 @@ def _from_cloud(msg: PointCloud2, names: tuple[str, ...], num_joints: int) -> tu
     return values, confidence
 
 
+def stamp_ns(header: Header) -> int:
+    """A header's stamp in integer nanoseconds (exact, unlike float seconds)."""
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
 def keypoints_to_cloud(header: Header, keypoints: np.ndarray, confidence: np.ndarray) -> PointCloud2:
     """2D keypoints (P, K, 2) pixels and confidence (P, K) as a PointCloud2 (u v confidence ids)."""
     return _to_cloud(header, np.asarray(keypoints), np.asarray(confidence), KEYPOINT_FIELDS)
