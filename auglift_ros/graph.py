@@ -89,7 +89,10 @@ def _read(path: Path) -> dict[str, Any]:
 def graph_arguments(path: str | Path | None = None) -> dict[str, tuple[str, str]]:
     """The config's arguments: name -> (node, parameter) that the launch file and runner expose."""
     path = Path(path) if path is not None else default_config()
-    values = _read(path)
+    return _arguments(_read(path), path)
+
+
+def _arguments(values: dict[str, Any], path: Path) -> dict[str, tuple[str, str]]:
     arguments = {}
     for name, target in (values.get("arguments") or {}).items():
         node, _, parameter = str(target).partition(".")
@@ -134,7 +137,7 @@ def load_graph(
     if source not in DEPTH_SOURCES:
         raise GraphError(f"depth_source must be one of {DEPTH_SOURCES}, got {source!r}")
     overrides: dict[str, dict[str, str]] = {}
-    known = graph_arguments(path) if arguments else {}
+    known = _arguments(values, path) if arguments else {}
     for name, text in (arguments or {}).items():
         if name not in known:
             raise GraphError(f"unknown argument {name!r}; known {sorted(known)}")

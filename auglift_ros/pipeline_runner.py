@@ -30,8 +30,8 @@ def _node_environment() -> dict[str, str]:
     environment = dict(os.environ)
     fastdds = environment.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp") == "rmw_fastrtps_cpp"
     if fastdds and FASTDDS_PROFILES_VARIABLE not in environment:
-        environment[FASTDDS_PROFILES_VARIABLE] = str(fastdds_profile())
-        print(f"[pipeline] Fast DDS profile {fastdds_profile()} (16 MB shared memory)", flush=True)
+        environment[FASTDDS_PROFILES_VARIABLE] = profile = str(fastdds_profile())
+        print(f"[pipeline] Fast DDS profile {profile} (16 MB shared memory)", flush=True)
     return environment
 
 
