@@ -99,7 +99,7 @@ def test_every_n_frames_estimates_every_nth_image_with_its_own_stamp(ros: rclpy.
         for sec in range(7):
             node._on_image(rgb_to_image(_header(sec), FRAME))
         assert [m.header.stamp.sec for m in published] == [0, 3, 6]
-        assert node._stats.counts[SKIPPED] == 4
+        assert node._diagnostics.stats.counts[SKIPPED] == 4
         (changed,) = node.set_parameters([Parameter("every_n_frames", value=0)])
         assert not changed.successful  # range 1-100
     finally:

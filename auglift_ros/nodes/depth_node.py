@@ -18,14 +18,12 @@ import sys
 import time
 from collections.abc import Sequence
 
-from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
-from std_msgs.msg import Header
 
-from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
+from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.messages import MessageError, image_to_rgb, metres_to_depth_image
 from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
@@ -84,7 +82,7 @@ class DepthNode(Node):
         self.declare_parameter(
             "device", "auto", ParameterDescriptor(description="auto, cpu or cuda", read_only=True)
         )
-        diagnostics_period = declare_diagnostics_period(self)
+        self._diagnostics = NodeDiagnostics(self, "depth")
         backend = self.get_parameter("backend").value
         if backend not in BACKENDS:
             raise ValueError(f"parameter backend must be one of {BACKENDS}, got {backend!r}")
@@ -102,17 +100,14 @@ class DepthNode(Node):
             device=self.get_parameter("device").value,
         )
         self._images_seen = 0
-        self._stats = FrameStats()
         self._depth = self.create_publisher(Image, "~/depth", qos_profile_sensor_data)
-        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
         self.create_subscription(Image, "image", self._on_image, NEWEST_FRAME_ONLY)
-        self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(f"estimating {kind} depth with {self._estimator.path.name}")
 
     def _on_image(self, msg: Image) -> None:
         self._images_seen += 1
         if (self._images_seen - 1) % self.get_parameter("every_n_frames").value:
-            self._stats.counts[SKIPPED] += 1
+            self._diagnostics.stats.counts[SKIPPED] += 1
             return
         started = time.perf_counter()
         self._estimator.median_depth = self.get_parameter("median_depth").value
@@ -120,15 +115,10 @@ class DepthNode(Node):
             depth = self._estimator.estimate(image_to_rgb(msg))
             out = metres_to_depth_image(msg.header, depth)
         except (MessageError, ValueError) as error:
-            self._stats.rejected(type(error).__name__)
-            self.get_logger().warning(f"dropped an image: {error}", throttle_duration_sec=5.0)
+            self._diagnostics.drop("an image", error)
             return
         self._depth.publish(out)
-        self._stats.processed("depth images published", 1000.0 * (time.perf_counter() - started))
-
-    def _publish_diagnostics(self) -> None:
-        header = Header(stamp=self.get_clock().now().to_msg())
-        self._diagnostics.publish(self._stats.diagnostics(header, f"{self.get_name()}: depth", "running"))
+        self._diagnostics.stats.processed("depth images published", 1000.0 * (time.perf_counter() - started))
 
 
 def main(args: Sequence[str] | None = None) -> int:

@@ -15,14 +15,12 @@ import sys
 import time
 from collections.abc import Sequence
 
-from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, PointCloud2
-from std_msgs.msg import Header
 
-from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
+from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.messages import MessageError, image_to_rgb, keypoints_to_cloud
 from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
@@ -87,16 +85,13 @@ class DetectorNode(Node):
                 read_only=True,
             ),
         )
-        diagnostics_period = declare_diagnostics_period(self)
+        self._diagnostics = NodeDiagnostics(self, "detector")
         backend = self.get_parameter("backend").value
         if backend not in BACKENDS:
             raise ValueError(f"parameter backend must be one of {BACKENDS}, got {backend!r}")
         self._detector = self._create_detector(backend)
-        self._stats = FrameStats()
         self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", qos_profile_sensor_data)
-        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
         self.create_subscription(Image, "image", self._on_image, NEWEST_FRAME_ONLY)
-        self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(f"detecting with {backend}")
 
     def _create_detector(self, backend: str) -> KeypointDetector:
@@ -126,16 +121,11 @@ class DetectorNode(Node):
         try:
             found = self._detector.detect(image_to_rgb(msg))
         except (MessageError, ValueError) as error:
-            self._stats.rejected(type(error).__name__)
-            self.get_logger().warning(f"dropped an image: {error}", throttle_duration_sec=5.0)
+            self._diagnostics.drop("an image", error)
             return
         self._keypoints.publish(keypoints_to_cloud(msg.header, found.keypoints, found.confidence))
         outcome = "frames with a person" if len(found.keypoints) else "frames without a person"
-        self._stats.processed(outcome, 1000.0 * (time.perf_counter() - started))
-
-    def _publish_diagnostics(self) -> None:
-        header = Header(stamp=self.get_clock().now().to_msg())
-        self._diagnostics.publish(self._stats.diagnostics(header, f"{self.get_name()}: detector", "running"))
+        self._diagnostics.stats.processed(outcome, 1000.0 * (time.perf_counter() - started))
 
     def destroy_node(self) -> None:
         # rclpy also destroys a node whose __init__ failed (at shutdown), before it had a detector.

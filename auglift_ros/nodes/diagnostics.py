@@ -19,20 +19,6 @@ def float_range(low: float, high: float) -> list[FloatingPointRange]:
     return [FloatingPointRange(from_value=low, to_value=high, step=0.0)]
 
 
-def declare_diagnostics_period(node: Node) -> float:
-    """Declare every node's read-only `diagnostics_period` (s) and return its value."""
-    node.declare_parameter(
-        "diagnostics_period",
-        1.0,
-        ParameterDescriptor(
-            description="seconds between /diagnostics messages",
-            floating_point_range=float_range(0.1, 60.0),
-            read_only=True,
-        ),
-    )
-    return node.get_parameter("diagnostics_period").value
-
-
 class FrameStats:
     """Counts of what happened to frames, and recent processing times, as one DiagnosticStatus."""
 
@@ -74,3 +60,36 @@ class FrameStats:
             values=[KeyValue(key=k, value=v) for k, v in values.items()],
         )
         return DiagnosticArray(header=header, status=[status])
+
+
+class NodeDiagnostics:
+    """A node's /diagnostics: declares its read-only `diagnostics_period` (s), publishes the frame
+    statistics (`stats`) with the current `message` on that period, and logs (throttled) and counts
+    every dropped frame, so each node reports the same way."""
+
+    def __init__(self, node: Node, role: str, message: str = "running") -> None:
+        node.declare_parameter(
+            "diagnostics_period",
+            1.0,
+            ParameterDescriptor(
+                description="seconds between /diagnostics messages",
+                floating_point_range=float_range(0.1, 60.0),
+                read_only=True,
+            ),
+        )
+        self.stats = FrameStats()
+        self.message = message
+        self.warn = False
+        self._node = node
+        self._name = f"{node.get_name()}: {role}"
+        self._publisher = node.create_publisher(DiagnosticArray, "/diagnostics", 1)
+        node.create_timer(node.get_parameter("diagnostics_period").value, self._publish)
+
+    def drop(self, what: str, error: Exception) -> None:
+        """Count a dropped frame under its error's type and log why (at most every 5 s)."""
+        self.stats.rejected(type(error).__name__)
+        self._node.get_logger().warning(f"dropped {what}: {error}", throttle_duration_sec=5.0)
+
+    def _publish(self) -> None:
+        header = Header(stamp=self._node.get_clock().now().to_msg())
+        self._publisher.publish(self.stats.diagnostics(header, self._name, self.message, warn=self.warn))

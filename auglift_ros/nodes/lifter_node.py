@@ -23,19 +23,17 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, PointCloud2
-from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import load_lifter
 from auglift_ros.nodes.depth_pairing import DepthPairing
-from auglift_ros.nodes.diagnostics import FrameStats, declare_diagnostics_period, float_range
+from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.messages import (
     MessageError,
     camera_matrix,
@@ -101,7 +99,7 @@ class LifterNode(Node):
                 description="RViz marker lifetime (s)", floating_point_range=float_range(0.01, 60.0)
             ),
         )
-        diagnostics_period = declare_diagnostics_period(self)
+        self._diagnostics = NodeDiagnostics(self, "lifter", "last frame: waiting for keypoints")
         self.add_on_set_parameters_callback(self._on_set_parameters)
         device = self.get_parameter("device").value
         if device not in ("auto", "cpu", "cuda"):
@@ -114,15 +112,11 @@ class LifterNode(Node):
         )
         self._camera_info: CameraInfo | None = None
         self._last_stamp_ns = -1
-        self._stats = FrameStats()
-        self._last_mode = "waiting for keypoints"
         self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", qos_profile_sensor_data)
         self._markers = self.create_publisher(MarkerArray, "~/markers", 1)
-        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
         self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, NEWEST_FRAME_ONLY)
         self._depth = DepthPairing(self, "depth", NEWEST_FRAME_ONLY, DEPTH_BUFFER)
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, NEWEST_FRAME_ONLY)
-        self.create_timer(diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(
             f"lifting with {self._lifter.model.path.name}"
             + (f", fallback {self._lifter.fallback.path.name}" if self._lifter.fallback else ", no fallback")
@@ -138,10 +132,6 @@ class LifterNode(Node):
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
         self._camera_info = msg
-
-    def _reject(self, reason: str, error: Exception) -> None:
-        self._stats.rejected(reason)
-        self.get_logger().warning(f"dropped a keypoints frame: {error}", throttle_duration_sec=5.0)
 
     def _matching_depth(self, stamp: int) -> np.ndarray | None:
         """The depth image nearest to stamp (ns) if within max_depth_age, in metres."""
@@ -169,7 +159,7 @@ class LifterNode(Node):
                 keypoints, confidence, (info.width, info.height), camera_matrix(info), depth
             )
         except (MessageError, ValueError) as error:
-            self._reject(type(error).__name__, error)
+            self._diagnostics.drop("a keypoints frame", error)
             return
         self._last_stamp_ns = stamp
         self._skeletons.publish(skeletons_to_cloud(msg.header, result.joints_cam, confidence))
@@ -181,18 +171,10 @@ class LifterNode(Node):
                 lifetime_s=self.get_parameter("marker_lifetime").value,
             )
         )
-        self._last_mode = f"{result.feature_set} ({'with' if result.used_depth else 'without'} depth)"
-        outcome = "lifted with depth" if result.used_depth else "lifted without depth"
-        self._stats.processed(outcome, 1000.0 * (time.perf_counter() - started))
-
-    def _publish_diagnostics(self) -> None:
-        header = Header(stamp=self.get_clock().now().to_msg())
-        without_depth = self._last_mode.endswith("without depth)")
-        self._diagnostics.publish(
-            self._stats.diagnostics(
-                header, f"{self.get_name()}: lifter", f"last frame: {self._last_mode}", warn=without_depth
-            )
-        )
+        depth_use = "with depth" if result.used_depth else "without depth"
+        self._diagnostics.message = f"last frame: {result.feature_set} ({depth_use})"
+        self._diagnostics.warn = not result.used_depth
+        self._diagnostics.stats.processed(f"lifted {depth_use}", 1000.0 * (time.perf_counter() - started))
 
 
 def main(args: Sequence[str] | None = None) -> int:
