@@ -90,7 +90,7 @@ def run_demo(out_dir: str | Path, seed: int = 0, quick: bool = False) -> int:
         )
         lifter = load_lifter(path)  # the runtime path: codec read back from the ONNX metadata
         results[name] = {
-            split: _headline(metrics_report(predict(lifter, frames), frames))
+            split: _headline(metrics_report(predict(lifter, frames), frames.targets, visible=frames.visible))
             for split, frames in tests.items()
         }
     summary = {

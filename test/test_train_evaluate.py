@@ -86,19 +86,29 @@ def test_metrics_report_on_a_hand_computed_case() -> None:
     pred[2:, 1:, 0] += 0.1  # frames 2, 3: 200 mm
     visible = np.ones((4, 17), bool)
     visible[:, 5] = False
-    report = metrics_report(pred, _frames(gt, visible), np.array(["walk", "walk", "run", "run"]))
+    frames = _frames(gt, visible)
+    report = metrics_report(
+        pred,
+        frames.targets,
+        visible=frames.visible,
+        actions=np.array(["walk", "walk", "run", "run"]),
+        sequences=np.array(["a", "b", "b", "b"]),
+    )
     assert set(SUMMARY_KEYS) <= set(report)
     # Joint errors: root 0; others 100 mm (frames 0-1) or 200 mm (frames 2-3).
     assert report["mpjpe"] == pytest.approx(150.0 * 16 / 17)
     assert report["pck"] == pytest.approx(100.0 * (17 + 17 + 1 + 1) / 68)
     assert report["per_action"]["walk"]["mpjpe"] == pytest.approx(100.0 * 16 / 17)
     assert report["per_action"]["run"]["frames"] == 2
+    assert report["per_sequence"]["b"]["frames"] == 3
+    assert report["per_sequence"]["b"]["mpjpe"] == pytest.approx((100.0 + 200.0 + 200.0) / 3 * 16 / 17)
     assert report["per_joint"]["pelvis"]["mpjpe"] == 0.0
     assert report["per_joint"][H36M_JOINT_NAMES[3]]["mpjpe"] == pytest.approx(150.0)
     assert report["by_visibility"]["occluded"] == {"joints": 4, "mpjpe": pytest.approx(150.0), "pck": 50.0}
     assert report["pck_curve"]["pck"][-1] == pytest.approx(report["pck"])
     with pytest.raises(ValueError, match="do not match"):
-        metrics_report(pred[:3], _frames(gt, visible))
+        metrics_report(pred[:3], frames.targets)
+    assert "by_visibility" not in metrics_report(pred, frames.targets)
 
 
 def _job_config(tmp_path: Path, data: Path, feature_set: str = "uadd") -> Path:

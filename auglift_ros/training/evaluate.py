@@ -55,17 +55,23 @@ def _joint_subset(errors_mm: np.ndarray, mask: np.ndarray) -> dict[str, float]:
 
 
 def metrics_report(
-    prediction_m: np.ndarray, frames: SimulatedFrames, actions: np.ndarray | None = None
+    prediction_m: np.ndarray,
+    target_m: np.ndarray,
+    *,
+    visible: np.ndarray | None = None,
+    actions: np.ndarray | None = None,
+    sequences: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """All metrics for predictions (N, 17, 3) metres against the frames' ground truth.
+    """All metrics for root-relative predictions (N, 17, 3) against targets (N, 17, 3), both metres.
 
-    Top level: mpjpe, p_mpjpe, n_mpjpe, pck (150 mm), auc (0-150 mm); then per joint, per action
-    (when actions (N,) are given), split by joint visibility in the rendered image, and the PCK curve.
+    Top level: mpjpe, p_mpjpe, n_mpjpe, pck (150 mm), auc (0-150 mm); then per joint, split by joint
+    visibility (when visible (N, 17) is given), per action and per sequence (when labels (N,) are
+    given), and the PCK curve. Simulated frames and bag replays both end here.
     """
     pred = 1000.0 * np.asarray(prediction_m, dtype=np.float64)
-    gt = 1000.0 * frames.targets
+    gt = 1000.0 * np.asarray(target_m, dtype=np.float64)
     if pred.shape != gt.shape:
-        raise ValueError(f"predictions {pred.shape} do not match the frames' ground truth {gt.shape}")
+        raise ValueError(f"predictions {pred.shape} do not match the ground truth {gt.shape}")
     if len(gt) == 0:
         raise ValueError("no frames to evaluate")
     errors = metrics.joint_errors(pred, gt)
@@ -78,18 +84,22 @@ def metrics_report(
         name: {"mpjpe": float(per_joint_mpjpe[j]), "pck": float(per_joint_pck[j])}
         for j, name in enumerate(H36M_JOINT_NAMES)
     }
-    report["by_visibility"] = {
-        "visible": _joint_subset(errors, frames.visible),
-        "occluded": _joint_subset(errors, ~frames.visible),
-    }
-    if actions is not None:
-        actions = np.asarray(actions)
-        if len(actions) != len(gt):
-            raise ValueError(f"{len(actions)} action labels for {len(gt)} frames")
-        report["per_action"] = {
-            str(action): {"frames": int((actions == action).sum())}
-            | _summary(pred[actions == action], gt[actions == action])
-            for action in sorted(set(actions.tolist()))
+    if visible is not None:
+        visible = np.asarray(visible, dtype=bool)
+        report["by_visibility"] = {
+            "visible": _joint_subset(errors, visible),
+            "occluded": _joint_subset(errors, ~visible),
+        }
+    for key, labels in (("per_action", actions), ("per_sequence", sequences)):
+        if labels is None:
+            continue
+        labels = np.asarray(labels)
+        if len(labels) != len(gt):
+            raise ValueError(f"{len(labels)} {key[4:]} labels for {len(gt)} frames")
+        report[key] = {
+            str(label): {"frames": int((labels == label).sum())}
+            | _summary(pred[labels == label], gt[labels == label])
+            for label in sorted(set(labels.tolist()))
         }
     report["pck_curve"] = {
         "thresholds_mm": CURVE_THRESHOLDS_MM.tolist(),
@@ -103,18 +113,24 @@ def markdown_report(report: dict[str, Any], title: str) -> str:
     lines = [f"# {title}", "", f"{report['frames']} frames.", ""]
     lines += ["| MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK@150 % | AUC % |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(f"{report[k]:.1f}" for k in SUMMARY_KEYS) + " |", ""]
-    lines += ["| joints | count | MPJPE mm | PCK@150 % |", "|---|---|---|---|"]
-    for name, row in report["by_visibility"].items():
-        lines.append(f"| {name} | {row['joints']} | {row['mpjpe']:.1f} | {row['pck']:.1f} |")
-    lines += ["", "| joint | MPJPE mm | PCK@150 % |", "|---|---|---|"]
+    if "by_visibility" in report:
+        lines += ["| joints | count | MPJPE mm | PCK@150 % |", "|---|---|---|---|"]
+        for name, row in report["by_visibility"].items():
+            lines.append(f"| {name} | {row['joints']} | {row['mpjpe']:.1f} | {row['pck']:.1f} |")
+        lines.append("")
+    lines += ["| joint | MPJPE mm | PCK@150 % |", "|---|---|---|"]
     for name, row in report["per_joint"].items():
         lines.append(f"| {name} | {row['mpjpe']:.1f} | {row['pck']:.1f} |")
-    if "per_action" in report:
-        lines += ["", "| action | frames | MPJPE mm | P-MPJPE mm | PCK@150 % |", "|---|---|---|---|---|"]
-        for name, row in report["per_action"].items():
-            lines.append(
-                f"| {name} | {row['frames']} | {row['mpjpe']:.1f} | {row['p_mpjpe']:.1f} | {row['pck']:.1f} |"
-            )
+    for key in ("per_action", "per_sequence"):
+        if key in report:
+            lines += [
+                "",
+                f"| {key[4:]} | frames | MPJPE mm | P-MPJPE mm | PCK@150 % |",
+                "|---|---|---|---|---|",
+            ]
+            for name, row in report[key].items():
+                values = " | ".join(f"{row[k]:.1f}" for k in ("mpjpe", "p_mpjpe", "pck"))
+                lines.append(f"| {name} | {row['frames']} | {values} |")
     return "\n".join(lines) + "\n"
 
 
@@ -202,7 +218,9 @@ def run_evaluation(
     rng = np.random.default_rng(seed)
     selection = select_frames(takes, frames, rng)
     simulated = simulation.simulate(selection.poses, rng, [loaded.codec], progress=progress)
-    report = metrics_report(predict(loaded, simulated), simulated, selection.actions)
+    report = metrics_report(
+        predict(loaded, simulated), simulated.targets, visible=simulated.visible, actions=selection.actions
+    )
     report["model"] = str(loaded.path)
     report["feature_set"] = loaded.codec.feature_set
     report["sequences"] = {"path": str(sequences), "count": len(takes)}

@@ -142,7 +142,9 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
                 onnx_path = fit_and_export(job, train_frames, run_dir, data=data, progress=progress)
                 model = load_lifter(onnx_path)
                 for split, (frames, actions) in test_frames.items():
-                    report = metrics_report(predict(model, frames), frames, actions)
+                    report = metrics_report(
+                        predict(model, frames), frames.targets, visible=frames.visible, actions=actions
+                    )
                     test_name = train_name if split == "in_distribution" else ood_name
                     report |= {"model": str(onnx_path), "test_set": test_name, "seed": seed}
                     (run_dir / f"{feature_set}_{split}.json").write_text(json.dumps(report, indent=2))
