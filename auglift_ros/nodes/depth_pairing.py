@@ -50,19 +50,37 @@ class DepthPairing:
                 return cache.getInterval(low, high)
 
         else:
-            recent: collections.deque[Image] = collections.deque(maxlen=size)
+            recent = RecentImages(size)
 
-            def keep(msg: Image) -> None:  # a def: rclpy cannot inspect builtins such as deque.append
-                recent.append(msg)
+            def keep(msg: Image) -> None:  # a def: rclpy cannot inspect bound builtins
+                recent.add(msg)
 
             node.create_subscription(Image, topic, keep, qos)
-
-            def within(low_ns: int, high_ns: int) -> list[Image]:
-                return [m for m in recent if low_ns <= stamp_ns(m.header) <= high_ns]
+            within = recent.within
 
         self._within = within
 
     def nearest(self, stamp: int, max_age_ns: int) -> Image | None:
         """The depth image whose stamp is nearest to stamp (ns), if within max_age_ns of it."""
-        candidates = self._within(stamp - max_age_ns, stamp + max_age_ns)
-        return min(candidates, key=lambda m: abs(stamp_ns(m.header) - stamp), default=None)
+        return nearest_in_stamp(self._within(stamp - max_age_ns, stamp + max_age_ns), stamp)
+
+
+def nearest_in_stamp(candidates: list[Image], stamp: int) -> Image | None:
+    return min(candidates, key=lambda m: abs(stamp_ns(m.header) - stamp), default=None)
+
+
+class RecentImages:
+    """The last `size` images received: the ring buffer of the node without message_filters, and of
+    offline bag replay."""
+
+    def __init__(self, size: int) -> None:
+        self._recent: collections.deque[Image] = collections.deque(maxlen=size)
+
+    def add(self, msg: Image) -> None:
+        self._recent.append(msg)
+
+    def within(self, low_ns: int, high_ns: int) -> list[Image]:
+        return [m for m in self._recent if low_ns <= stamp_ns(m.header) <= high_ns]
+
+    def nearest(self, stamp: int, max_age_ns: int) -> Image | None:
+        return nearest_in_stamp(self.within(stamp - max_age_ns, stamp + max_age_ns), stamp)

@@ -27,31 +27,20 @@ from rcl_interfaces.msg import IntegerRange, ParameterDescriptor, SetParametersR
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import CameraInfo, PointCloud2
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import load_lifter
 from auglift_ros.nodes.depth_pairing import DepthPairing
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
-from auglift_ros.nodes.messages import (
-    MessageError,
-    camera_matrix,
-    cloud_to_keypoints,
-    depth_image_to_metres,
-    skeleton_markers,
-    skeletons_to_cloud,
-    stamp_ns,
-)
+from auglift_ros.nodes.lift_stage import LiftStage
+from auglift_ros.nodes.messages import MessageError, skeleton_markers, skeletons_to_cloud
 from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 
 DEPTH_BUFFER = 5
 """Depth images kept for stamp matching: a few frames at 30 fps, enough for detector latency."""
-
-
-class OutOfOrderStampError(MessageError):
-    """Keypoints older than the last lifted frame: lifting them now would publish the past."""
 
 
 class LifterNode(Node):
@@ -106,20 +95,21 @@ class LifterNode(Node):
             raise ValueError(f"parameter device must be auto, cpu or cuda, got {device!r}")
         fallback_name = self.get_parameter("fallback_model").value
         threads = self.get_parameter("threads").value
-        self._lifter = FrameLifter(
-            load_lifter(self.get_parameter("model").value, device=device, threads=threads),
-            load_lifter(fallback_name, device=device, threads=threads) if fallback_name else None,
+        self._stage = LiftStage(
+            FrameLifter(
+                load_lifter(self.get_parameter("model").value, device=device, threads=threads),
+                load_lifter(fallback_name, device=device, threads=threads) if fallback_name else None,
+            )
         )
-        self._camera_info: CameraInfo | None = None
-        self._last_stamp_ns = -1
         self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", qos_profile_sensor_data)
         self._markers = self.create_publisher(MarkerArray, "~/markers", 1)
         self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, NEWEST_FRAME_ONLY)
         self._depth = DepthPairing(self, "depth", NEWEST_FRAME_ONLY, DEPTH_BUFFER)
-        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, NEWEST_FRAME_ONLY)
+        self.create_subscription(CameraInfo, "camera_info", self._stage.set_camera_info, NEWEST_FRAME_ONLY)
+        lifter = self._stage.lifter
         self.get_logger().info(
-            f"lifting with {self._lifter.model.path.name}"
-            + (f", fallback {self._lifter.fallback.path.name}" if self._lifter.fallback else ", no fallback")
+            f"lifting with {lifter.model.path.name}"
+            + (f", fallback {lifter.fallback.path.name}" if lifter.fallback else ", no fallback")
             + f"; depth paired by {self._depth.backend}"
         )
 
@@ -130,38 +120,17 @@ class LifterNode(Node):
                 return SetParametersResult(successful=False, reason="max_depth_age must be finite")
         return SetParametersResult(successful=True)
 
-    def _on_camera_info(self, msg: CameraInfo) -> None:
-        self._camera_info = msg
-
-    def _matching_depth(self, stamp: int) -> np.ndarray | None:
-        """The depth image nearest to stamp (ns) if within max_depth_age, in metres."""
-        max_age_ns = round(1e9 * self.get_parameter("max_depth_age").value)
-        nearest = self._depth.nearest(stamp, max_age_ns)
-        return None if nearest is None else depth_image_to_metres(nearest)
+    def _matching_depth(self, stamp: int) -> Image | None:
+        """The depth image nearest to stamp (ns) if within max_depth_age."""
+        return self._depth.nearest(stamp, round(1e9 * self.get_parameter("max_depth_age").value))
 
     def _on_keypoints(self, msg: PointCloud2) -> None:
         started = time.perf_counter()
         try:
-            stamp = stamp_ns(msg.header)
-            if stamp < self._last_stamp_ns:
-                raise OutOfOrderStampError(
-                    f"out-of-order stamp: keypoints at {stamp / 1e9:.3f} s arrived after a frame at "
-                    f"{self._last_stamp_ns / 1e9:.3f} s"
-                )
-            keypoints, confidence = cloud_to_keypoints(msg)
-            if self._camera_info is None:
-                raise MessageError("no camera_info received yet")
-            info = self._camera_info
-            if info.width == 0 or info.height == 0:
-                raise MessageError("camera_info has no image size")
-            depth = self._matching_depth(stamp)
-            result = self._lifter.lift(
-                keypoints, confidence, (info.width, info.height), camera_matrix(info), depth
-            )
+            result, confidence = self._stage.lift(msg, self._matching_depth)
         except (MessageError, ValueError) as error:
             self._diagnostics.drop("a keypoints frame", error)
             return
-        self._last_stamp_ns = stamp
         self._skeletons.publish(skeletons_to_cloud(msg.header, result.joints_cam, confidence))
         self._markers.publish(
             skeleton_markers(

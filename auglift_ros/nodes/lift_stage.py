@@ -1,0 +1,60 @@
+"""The lifter node's work on one keypoints message, apart from the node: the node and offline bag
+replay (auglift_ros.bags.replay) both call `LiftStage.lift`, so a bag evaluated offline goes through
+exactly the checks, conversions and core calls the running node applies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+
+from auglift_ros.lifting import FrameLifter, LiftResult
+from auglift_ros.nodes.messages import (
+    MessageError,
+    camera_matrix,
+    cloud_to_keypoints,
+    depth_image_to_metres,
+    stamp_ns,
+)
+
+
+class OutOfOrderStampError(MessageError):
+    """Keypoints older than the last lifted frame: lifting them now would publish the past."""
+
+
+class LiftStage:
+    """Keypoints + the latest camera_info + the depth image a lookup pairs with them -> LiftResult."""
+
+    def __init__(self, lifter: FrameLifter) -> None:
+        self.lifter = lifter
+        self.camera_info: CameraInfo | None = None
+        self._last_stamp_ns = -1
+
+    def set_camera_info(self, msg: CameraInfo) -> None:
+        self.camera_info = msg
+
+    def lift(
+        self, msg: PointCloud2, depth_near: Callable[[int], Image | None]
+    ) -> tuple[LiftResult, np.ndarray]:
+        """(result, confidence (P, 17)) for a keypoints message; depth_near(stamp ns) gives the paired
+        depth image or None. MessageError (or ValueError) names what is wrong with the frame."""
+        stamp = stamp_ns(msg.header)
+        if stamp < self._last_stamp_ns:
+            raise OutOfOrderStampError(
+                f"out-of-order stamp: keypoints at {stamp / 1e9:.3f} s arrived after a frame at "
+                f"{self._last_stamp_ns / 1e9:.3f} s"
+            )
+        keypoints, confidence = cloud_to_keypoints(msg)
+        info = self.camera_info
+        if info is None:
+            raise MessageError("no camera_info received yet")
+        if info.width == 0 or info.height == 0:
+            raise MessageError("camera_info has no image size")
+        depth_msg = depth_near(stamp)
+        depth = None if depth_msg is None else depth_image_to_metres(depth_msg)
+        result = self.lifter.lift(
+            keypoints, confidence, (info.width, info.height), camera_matrix(info), depth
+        )
+        self._last_stamp_ns = stamp
+        return result, confidence
