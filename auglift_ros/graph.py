@@ -181,3 +181,52 @@ def load_graph(
             )
         )
     return nodes
+
+
+@dataclass(frozen=True)
+class PipelineTopics:
+    """Absolute names of the topics a bag or a test harness touches, all derived from the graph."""
+
+    image: str
+    camera_info: str
+    depth: str
+    keypoints: str
+    skeletons: str
+    markers: str
+    ground_truth: str
+    sequences: str
+
+
+def _absolute(name: str, namespace: str) -> str:
+    """A relative topic name resolved in namespace ('' = the root), as the launch file resolves it."""
+    if name.startswith("/"):
+        return name
+    prefix = namespace.strip("/")
+    return f"/{prefix}/{name}" if prefix else f"/{name}"
+
+
+def pipeline_topics(
+    path: str | Path | None = None, *, namespace: str = "", depth_source: str = "camera"
+) -> PipelineTopics:
+    """The pipeline's topics: camera topics and keypoints as the lifter reads them, its outputs, and
+    the evaluation section's ground truth (the depth topic is the lifter's for depth_source)."""
+    path = Path(path) if path is not None else default_config()
+    specs = {spec.name: spec for spec in load_graph(path, depth_source=depth_source)}
+    for name in ("detector", "lifter"):
+        if name not in specs:
+            raise GraphError(f"pipeline config {path}: no {name!r} node")
+    detector, lifter = specs["detector"], specs["lifter"]
+    evaluation = _read(path).get("evaluation") or {}
+    missing = sorted({"ground_truth", "sequences"} - set(evaluation))
+    if missing:
+        raise GraphError(f"pipeline config {path}: the evaluation section lacks {missing}")
+    return PipelineTopics(
+        image=_absolute(detector.remappings["image"], namespace),
+        camera_info=_absolute(lifter.remappings["camera_info"], namespace),
+        depth=_absolute(lifter.remappings["depth"], namespace),
+        keypoints=_absolute(lifter.remappings["keypoints"], namespace),
+        skeletons=_absolute(f"{lifter.name}/skeletons", namespace),  # the lifter's private ~/skeletons
+        markers=_absolute(f"{lifter.name}/markers", namespace),
+        ground_truth=_absolute(str(evaluation["ground_truth"]), namespace),
+        sequences=_absolute(str(evaluation["sequences"]), namespace),
+    )

@@ -9,7 +9,7 @@ import pytest
 import rclpy
 import yaml
 
-from auglift_ros.graph import GraphError, graph_arguments, load_graph
+from auglift_ros.graph import GraphError, graph_arguments, load_graph, pipeline_topics
 from depth_models import write_depth_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,16 @@ def test_depth_from_the_depth_node() -> None:
     assert nodes["lifter"].remappings["depth"] == "depth/depth"  # the depth node's ~/depth
     with pytest.raises(GraphError, match="depth_source must be one of"):
         load_graph(depth_source="lidar")
+
+
+def test_pipeline_topics_follow_the_graph_and_the_namespace() -> None:
+    topics = pipeline_topics(namespace="robot1", depth_source="node")
+    assert topics.image == "/robot1/camera/color/image_raw"
+    assert topics.depth == "/robot1/depth/depth"  # the depth node's output for this depth source
+    assert topics.keypoints == "/robot1/detector/keypoints"
+    assert (topics.skeletons, topics.markers) == ("/robot1/lifter/skeletons", "/robot1/lifter/markers")
+    assert topics.ground_truth == "/robot1/ground_truth/skeletons"
+    assert pipeline_topics().depth == "/camera/aligned_depth_to_color/image_raw"
 
 
 def test_arguments_set_node_parameters_with_the_defaults_type() -> None:

@@ -12,11 +12,13 @@ from visualization_msgs.msg import Marker
 from auglift_ros.core.skeleton import H36M_BONES
 from auglift_ros.nodes.messages import (
     MessageError,
+    camera_info_message,
     camera_matrix,
     cloud_to_keypoints,
     cloud_to_skeletons,
     depth_image_to_metres,
     keypoints_to_cloud,
+    metres_to_depth_image,
     skeleton_markers,
     skeletons_to_cloud,
 )
@@ -90,6 +92,28 @@ def test_depth_images_in_metres_and_millimetres() -> None:
     short.data = bytes(short.data)[:-1]
     with pytest.raises(MessageError, match="bytes"):
         depth_image_to_metres(short)
+
+
+def test_depth_maps_written_in_either_encoding_read_back() -> None:
+    metres = np.array([[1.5, np.nan], [2.2504, 80.0]])
+    millimetres = metres_to_depth_image(HEADER, metres, "16UC1")
+    assert (millimetres.encoding, millimetres.step) == ("16UC1", 4)
+    # NaN -> 0 (no reading) -> NaN; 1 mm steps; beyond 65.535 m saturates.
+    np.testing.assert_allclose(depth_image_to_metres(millimetres), [[1.5, np.nan], [2.25, 65.535]], rtol=1e-6)
+    np.testing.assert_allclose(
+        depth_image_to_metres(metres_to_depth_image(HEADER, metres)), metres, rtol=1e-6
+    )
+    with pytest.raises(MessageError, match="32FC1 or 16UC1"):
+        metres_to_depth_image(HEADER, metres, "mono16")
+
+
+def test_camera_info_message_carries_intrinsics_and_distortion() -> None:
+    k = np.array([[500.0, 0.0, 319.5], [0.0, 510.0, 239.5], [0.0, 0.0, 1.0]])
+    info = camera_info_message(HEADER, k, 640, 480, [0.1, -0.2, 0.001, 0.002, 0.0])
+    np.testing.assert_array_equal(camera_matrix(info), k)
+    assert (info.width, info.height, info.distortion_model) == (640, 480, "plumb_bob")
+    assert list(info.d) == [0.1, -0.2, 0.001, 0.002, 0.0]
+    assert list(info.p) == [500.0, 0.0, 319.5, 0.0, 0.0, 510.0, 239.5, 0.0, 0.0, 0.0, 1.0, 0.0]
 
 
 def test_camera_matrix_requires_intrinsics() -> None:

@@ -119,6 +119,15 @@ def bag_topics(path: str | Path) -> dict[str, str]:
         reader.close()
 
 
+def bag_message_counts(path: str | Path) -> dict[str, int]:
+    """Topic -> number of messages, from the bag's metadata."""
+    reader = _open(Path(path))
+    try:
+        return {topic: info.msgcount for topic, info in reader.topics.items()}
+    finally:
+        reader.close()
+
+
 def read_messages(path: str | Path, topics: Iterable[str] | None = None) -> Iterator[BagMessage]:
     """The bag's messages (on `topics` if given) in log-time order, as rclpy messages."""
     path = Path(path)

@@ -3,12 +3,13 @@
 `simulate_frames` places each pose in front of a random camera, renders its metric depth, derives
 visibility from the rendering, draws detector output and a monocular depth estimate, and samples the
 depth inputs the requested feature codecs need (depth maps are large, so only the samples are kept).
-The same function serves generated poses (demo, tests) and recorded motion.
+The same function serves generated poses (demo, tests) and recorded motion. `simulate_sequence` does
+the same for a whole take seen by one fixed camera, frame by frame with full depth images (for bags).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.skeleton import H36M_ROOT
 from auglift_ros.data.scene import (
+    PinholeCamera,
     floor_plane,
     joint_visibility,
     keypoint_box_scale,
@@ -149,3 +151,89 @@ def simulate_frames(
             name: np.stack(values) if values else np.empty((0, 17)) for name, values in samples.items()
         },
     )
+
+
+SEQUENCE_VIEW_DRAWS = 40
+"""Views tried per take; each draw moves the distance range 0.5 m further back."""
+IN_VIEW_SHARE = 0.98
+"""A take's view is accepted once the whole person is in the image in this share of its frames."""
+
+
+@dataclass(frozen=True)
+class SequenceFrame:
+    """One frame of a simulated take: what the camera, detector and depth model give, and the truth."""
+
+    keypoints: np.ndarray  # (P, 17, 2) pixels; P = 0 when the person is not wholly in view
+    confidence: np.ndarray  # (P, 17)
+    joints_cam: np.ndarray  # (17, 3) metres, camera optical frame
+    visible: np.ndarray  # (17,) bool, from the rendered depth
+    depth: np.ndarray  # (H, W) float32 metres: the simulated monocular depth estimate
+
+
+@dataclass(frozen=True)
+class SequenceView:
+    """One fixed camera for a whole take (a robot or a wall camera watching a person move)."""
+
+    camera: PinholeCamera
+    rotation: np.ndarray
+    translation: np.ndarray
+    joints_cam: np.ndarray  # (T, 17, 3) metres
+
+    @property
+    def in_view(self) -> np.ndarray:
+        """(T,) whether every joint projects inside the image."""
+        pixels = self.camera.project(self.joints_cam)
+        size = (self.camera.width, self.camera.height)
+        return np.all((pixels >= 0) & (pixels < size), axis=(-1, -2))
+
+
+def sequence_view(
+    joints_world: np.ndarray, rng: np.random.Generator, image_size: tuple[int, int] = (640, 480)
+) -> SequenceView:
+    """A camera aimed at the take's mean position (y up world, metres), backed off until the person
+    stays in view in IN_VIEW_SHARE of the frames (or the best of SEQUENCE_VIEW_DRAWS views)."""
+    joints = np.asarray(joints_world, dtype=np.float64)
+    centred = joints - np.array([1.0, 0.0, 1.0]) * joints[:, H36M_ROOT].mean(axis=0)
+    standing = lift_to_floor(centred.reshape(1, -1, 3)).reshape(joints.shape)  # one shift for the take
+    camera = random_camera(rng, *image_size)
+    best: SequenceView | None = None
+    for draw in range(SEQUENCE_VIEW_DRAWS):
+        rotation, translation = random_view(rng, distance=(2.0 + 0.5 * draw, 8.0 + 0.5 * draw))
+        view = SequenceView(camera, rotation, translation, place_in_camera(standing, rotation, translation))
+        if best is None or view.in_view.mean() > best.in_view.mean():
+            best = view
+        if best.in_view.mean() >= IN_VIEW_SHARE:
+            break
+    return best
+
+
+def simulate_sequence(
+    view: SequenceView,
+    rng: np.random.Generator,
+    *,
+    depth_error_scale: float = 1.0,
+    detector_noise_scale: float = 0.5,
+) -> Iterator[SequenceFrame]:
+    """Frame by frame (full depth images are large): render, detect and estimate depth as
+    simulate_frames does, for a take seen by one fixed camera."""
+    camera = view.camera
+    floor = floor_plane(view.rotation, view.translation)
+    in_view = view.in_view
+    for joints, frame_rng, whole in zip(
+        view.joints_cam, rng.spawn(len(view.joints_cam)), in_view, strict=True
+    ):
+        scene_rng, depth_rng = frame_rng.spawn(2)
+        depth = render_depth(camera, joints[None], floor=floor)
+        seen = joint_visibility(depth, joints[None], camera)
+        pixels = camera.project(joints)[None]
+        detected, conf = simulate_detector(
+            pixels, seen, keypoint_box_scale(pixels), scene_rng, noise_scale=detector_noise_scale
+        )
+        persons = slice(None) if whole else slice(0)
+        yield SequenceFrame(
+            keypoints=detected[persons],
+            confidence=conf[persons],
+            joints_cam=joints,
+            visible=seen[0],
+            depth=simulate_monocular_depth(depth, depth_rng, error_scale=depth_error_scale),
+        )

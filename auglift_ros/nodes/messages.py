@@ -157,20 +157,28 @@ def depth_image_to_metres(msg: Image) -> np.ndarray:
     return depth
 
 
-def metres_to_depth_image(header: Header, depth: np.ndarray) -> Image:
-    """A `32FC1` Image (metres, little-endian, NaN = no value; REP 118) of an (H, W) depth map."""
-    depth = np.ascontiguousarray(depth, dtype="<f4")
+def metres_to_depth_image(header: Header, depth: np.ndarray, encoding: str = "32FC1") -> Image:
+    """An Image of an (H, W) depth map in metres (REP 118, little-endian): `32FC1` metres with NaN =
+    no value, or `16UC1` millimetres (as RGB-D cameras publish; half the bytes) with 0 = no value."""
+    depth = np.asarray(depth)
     if depth.ndim != 2 or min(depth.shape) < 1:
         raise MessageError(f"depth map must be (H, W), got shape {depth.shape}")
+    if encoding == "32FC1":
+        pixels = np.ascontiguousarray(depth, dtype="<f4")
+    elif encoding == "16UC1":
+        millimetres = np.round(1000.0 * np.nan_to_num(depth.astype(np.float64), nan=0.0))
+        pixels = np.ascontiguousarray(np.clip(millimetres, 0, np.iinfo(np.uint16).max), dtype="<u2")
+    else:
+        raise MessageError(f"depth encoding must be 32FC1 or 16UC1, got {encoding!r}")
     height, width = depth.shape
     return Image(
         header=header,
         height=height,
         width=width,
-        encoding="32FC1",
+        encoding=encoding,
         is_bigendian=0,
-        step=4 * width,
-        data=depth.tobytes(),
+        step=pixels.itemsize * width,
+        data=pixels.tobytes(),
     )
 
 
@@ -199,6 +207,25 @@ def rgb_to_image(header: Header, rgb: np.ndarray) -> Image:
     height, width = rgb.shape[:2]
     return Image(
         header=header, height=height, width=width, encoding="rgb8", step=3 * width, data=rgb.tobytes()
+    )
+
+
+def camera_info_message(
+    header: Header, k: np.ndarray, width: int, height: int, distortion: np.ndarray | None = None
+) -> CameraInfo:
+    """A CameraInfo for intrinsics K (3x3) and OpenCV distortion (k1, k2, p1, p2, k3; 'plumb_bob'),
+    with the projection P = [K | 0] of a monocular camera."""
+    k = np.asarray(k, dtype=np.float64).reshape(3, 3)
+    coefficients = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=np.float64).reshape(-1)
+    return CameraInfo(
+        header=header,
+        width=int(width),
+        height=int(height),
+        distortion_model="plumb_bob",
+        d=coefficients.tolist(),
+        k=k.reshape(-1).tolist(),
+        r=np.eye(3).reshape(-1).tolist(),
+        p=np.hstack([k, np.zeros((3, 1))]).reshape(-1).tolist(),
     )
 
 
