@@ -37,6 +37,7 @@ setup(
             "detector_node = auglift_ros.nodes.detector_node:main",
             "lifter_node = auglift_ros.nodes.lifter_node:main",
             "depth_node = auglift_ros.nodes.depth_node:main",
+            "evaluator_node = auglift_ros.nodes.evaluator_node:main",
         ],
     },
 )

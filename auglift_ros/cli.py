@@ -72,6 +72,7 @@ def _pipeline(args: argparse.Namespace) -> int:
         camera=camera,
         depth_source=args.depth_source,
         arguments=arguments,
+        evaluate=args.evaluate,
     )
 
 
@@ -119,6 +120,12 @@ def _evaluate_bag(args: argparse.Namespace) -> int:
         depth_model_kind=args.depth_model_kind,
     )
     return 0
+
+
+def _play(args: argparse.Namespace) -> int:
+    from auglift_ros.bags.player import play_bag
+
+    return play_bag(args.bag, rate=args.rate, wait_s=args.wait, delay_s=args.delay, topics=args.topics)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,6 +224,23 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_bag.add_argument("--depth-model-kind", choices=("metric", "relative"), default="metric")
     evaluate_bag.set_defaults(handler=_evaluate_bag)
 
+    play = sub.add_parser(
+        "play", help="publish a bag over DDS at its recorded pace (ros2 bag play without ROS)"
+    )
+    play.add_argument("bag", help="bag folder")
+    play.add_argument("--rate", type=float, default=1.0, help="playback speed factor (default: %(default)s)")
+    play.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        help="seconds to wait for subscribers first (default: %(default)s)",
+    )
+    play.add_argument(
+        "--delay", type=float, default=3.0, help="seconds between matching and playing (default: %(default)s)"
+    )
+    play.add_argument("--topics", nargs="+", help="only these topics (default: all)")
+    play.set_defaults(handler=_play)
+
     pipeline = sub.add_parser(
         "pipeline", help="start the ROS 2 nodes of config/pipeline.yaml (for machines without ros2 launch)"
     )
@@ -229,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--depth-source",
         choices=DEPTH_SOURCES,
         help="camera: the depth topic; node: estimate depth from the image (overrides the config)",
+    )
+    pipeline.add_argument(
+        "--evaluate", action="store_true", help="also start the evaluator (score against a played bag)"
     )
     for name, (node, parameter) in graph_arguments().items():
         option = f"--{name.replace('_', '-')}"

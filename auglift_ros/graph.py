@@ -7,7 +7,9 @@ are named once in the camera section and referenced as "{camera.image}" etc.
 
 `depth_source` says where the lifter's depth comes from: `camera` (an RGB-D camera's registered depth
 topic) or `node` (the depth node estimates it from the image). A node with a `depth_source` key runs
-only with that source, and a remapping may name one topic per source. The `arguments` section maps
+only with that source, and a remapping may name one topic per source. A node with `evaluate: true`
+(the evaluator) runs only when evaluation is asked for; "{evaluation.X}" refers to the evaluation
+section's ground-truth topics. The `arguments` section maps
 launch arguments (and the runner's options) to node parameters, so both expose the same settings.
 """
 
@@ -23,7 +25,7 @@ import yaml
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "pipeline.yaml"
 CAMERA_TOPICS = ("image", "camera_info", "depth")
 DEPTH_SOURCES = ("camera", "node")
-_REFERENCE = re.compile(r"\{camera\.(\w+)\}")
+_REFERENCE = re.compile(r"\{(camera|evaluation)\.(\w+)\}")
 
 
 class GraphError(ValueError):
@@ -121,9 +123,10 @@ def load_graph(
     *,
     depth_source: str | None = None,
     arguments: dict[str, str] | None = None,
+    evaluate: bool = False,
 ) -> list[NodeSpec]:
-    """The nodes of the pipeline for a depth source, with camera topics and arguments (empty values
-    keep the config's) filled in."""
+    """The nodes of the pipeline for a depth source (and the evaluator when evaluate), with camera
+    topics and arguments (empty values keep the config's) filled in."""
     path = Path(path) if path is not None else default_config()
     values = _read(path)
     topics = dict(values.get("camera") or {})
@@ -153,12 +156,15 @@ def load_graph(
                 )
             target = target[source]
 
-        def camera_topic(match: re.Match[str]) -> str:
-            if match.group(1) not in topics:
-                raise GraphError(f"pipeline config {path}: {match.group(0)} is not in the camera section")
-            return str(topics[match.group(1)])
+        def section_topic(match: re.Match[str]) -> str:
+            section = topics if match.group(1) == "camera" else values.get("evaluation") or {}
+            if match.group(2) not in section:
+                raise GraphError(
+                    f"pipeline config {path}: {match.group(0)} is not in the {match.group(1)} section"
+                )
+            return str(section[match.group(2)])
 
-        return _REFERENCE.sub(camera_topic, str(target))
+        return _REFERENCE.sub(section_topic, str(target))
 
     nodes = []
     for name, spec in values["nodes"].items():
@@ -170,7 +176,7 @@ def load_graph(
                 parameters[parameter] = _typed(text, parameters[parameter])
             except GraphError as exc:  # checked even for a node this depth source does not start
                 raise GraphError(f"argument for {name}.{parameter}: {exc}") from None
-        if spec.get("depth_source", source) != source:
+        if spec.get("depth_source", source) != source or (spec.get("evaluate", False) and not evaluate):
             continue
         nodes.append(
             NodeSpec(

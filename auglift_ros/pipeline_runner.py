@@ -42,10 +42,12 @@ def run_pipeline(
     camera: dict[str, str] | None = None,
     depth_source: str | None = None,
     arguments: dict[str, str] | None = None,
+    evaluate: bool = False,
 ) -> int:
     """Run until interrupted (0) or until a node exits (its status, at least 1). camera, depth_source
-    and arguments override the config as the launch file's arguments do (see auglift_ros.graph)."""
-    specs = load_graph(config, camera, depth_source=depth_source, arguments=arguments)
+        and arguments override the config as the launch file's arguments do (see auglift_ros.graph); evaluate
+    also starts the evaluator node."""
+    specs = load_graph(config, camera, depth_source=depth_source, arguments=arguments, evaluate=evaluate)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     children: dict[str, subprocess.Popen] = {}
     environment = _node_environment()

@@ -1,6 +1,7 @@
 """ros2 launch auglift_ros pipeline.launch.py [image_topic:=...] [camera_info_topic:=...]
 [depth_topic:=...] [depth_source:=camera|node] [namespace:=...] [rviz:=true|false]
-[detector_backend:=...] [depth_model:=...] ... (the `arguments` of config/pipeline.yaml)
+[evaluate:=true evaluation_out:=DIR] [detector_backend:=...] [depth_model:=...] ... (the `arguments`
+of config/pipeline.yaml)
 
 Starts the nodes of config/pipeline.yaml (the graph `auglift-ros pipeline` also starts, read through
 auglift_ros.graph: one description, two ways to start it) and, optionally, RViz with
@@ -45,6 +46,11 @@ def _arguments() -> list[DeclareLaunchArgument]:
         DeclareLaunchArgument(
             "rviz", default_value="true", description="start RViz with config/auglift.rviz"
         ),
+        DeclareLaunchArgument(
+            "evaluate",
+            default_value="false",
+            description="start the evaluator (scores skeletons against a played bag's ground truth)",
+        ),
         *(
             DeclareLaunchArgument(name, default_value="", description=f"{node}.{parameter} (default: config)")
             for name, (node, parameter) in graph_arguments(CONFIG).items()
@@ -63,6 +69,7 @@ def _nodes(context: LaunchContext) -> list[Node]:
         camera,
         depth_source=value("depth_source") or None,
         arguments={name: value(name) for name in graph_arguments(CONFIG)},
+        evaluate=_true(value("evaluate")),
     )
     actions = []
     for spec in specs:
@@ -77,7 +84,7 @@ def _nodes(context: LaunchContext) -> list[Node]:
                 output="screen",
             )
         )
-    if value("rviz").lower() in ("true", "1", "yes"):
+    if _true(value("rviz")):
         prefix = f"/{namespace}" if namespace else ""
         remaps = [(topic, prefix + topic) for topic in RVIZ_TOPICS]
         image_topic = next(s.remappings["image"] for s in specs if s.name == "detector")
@@ -92,6 +99,10 @@ def _nodes(context: LaunchContext) -> list[Node]:
             )
         )
     return actions
+
+
+def _true(text: str) -> bool:
+    return text.lower() in ("true", "1", "yes")
 
 
 def _absolute(topic: str, namespace: str) -> str:

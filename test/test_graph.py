@@ -118,7 +118,7 @@ def test_every_configured_parameter_is_declared_by_its_node_with_that_default(tm
     required = {"depth": [Parameter("model", value=str(write_depth_model(tmp_path / "depth.onnx")))]}
     rclpy.init()
     try:
-        for spec in load_graph(depth_source="node"):
+        for spec in load_graph(depth_source="node", evaluate=True):
             module = importlib.import_module(spec.module)
             node_class = next(
                 value

@@ -67,6 +67,7 @@ def test_launch_file_starts_the_graph_with_its_parameters_and_rviz(monkeypatch: 
         "depth_source",
         "namespace",
         "rviz",
+        "evaluate",
     } | set(graph_arguments()) == arguments
     actions = _run(module, {"namespace": "robot1", "image_topic": "/usb_cam/image_raw"})
     graph = {spec.name: spec for spec in load_graph(camera={"image": "/usb_cam/image_raw"})}
@@ -102,8 +103,21 @@ def test_launch_file_starts_the_depth_node_with_its_arguments(monkeypatch: pytes
     assert dict(nodes["lifter"]["remappings"])["depth"] == "depth/depth"
 
 
+def test_launch_file_starts_the_evaluator_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = _load_with_stand_ins(monkeypatch, share=ROOT)
+    settings = {"evaluate": "true", "evaluation_out": "/tmp/run1", "rviz": "false"}
+    nodes = {a.kwargs["name"]: a.kwargs for a in _run(module, settings)}
+    assert set(nodes) == {"detector", "lifter", "evaluator"}
+    assert nodes["evaluator"]["parameters"][0]["out_dir"] == "/tmp/run1"
+    assert dict(nodes["evaluator"]["remappings"]) == {
+        "ground_truth": "ground_truth/skeletons",
+        "sequences": "ground_truth/sequences",
+        "skeletons": "lifter/skeletons",
+    }
+
+
 def test_every_executable_the_graph_names_is_a_node_module() -> None:
-    for spec in load_graph(depth_source="node"):
+    for spec in [*load_graph(depth_source="node"), *load_graph(evaluate=True)]:
         assert (ROOT / "auglift_ros" / "nodes" / f"{spec.executable}.py").is_file(), spec.executable
 
 

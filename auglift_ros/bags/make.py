@@ -7,8 +7,9 @@ pipeline and `evaluate-bag` finds what it needs. A bag may hold several takes; e
 frames are assigned to takes by stamp whatever order a replay delivers them in.
 
 Log times: a frame's camera_info, image, depth and ground truth are logged at its stamp, its
-keypoints DETECTOR_DELAY_NS later (a detector's output follows its image), so a replay delivers the
-depth before the keypoints that need it, as a live camera does.
+keypoints DETECTOR_DELAY_NS later (a detector's output follows its image by tens of milliseconds), so
+a replay delivers the depth before the keypoints that need it, as a live camera does. With 1 ms the
+lifter node often paired keypoints with the previous depth image over DDS.
 
 Sources: mocap takes (any format auglift_ros.data.datasets reads) through the scene simulation of
 one fixed camera per take (keypoints + depth, no images), and real video frames with calibration
@@ -46,7 +47,7 @@ START_NS = 1_000_000_000 * 1_000_000_000
 """Stamp of a bag's first frame (a fixed epoch, so the same command writes the same bag)."""
 SEQUENCE_GAP_NS = 1_000_000_000
 """Time between takes: longer than any depth pairing window, so no take borrows another's depth."""
-DETECTOR_DELAY_NS = 1_000_000
+DETECTOR_DELAY_NS = 10_000_000
 DEPTH_ENCODING = "16UC1"
 """Millimetres, as RGB-D cameras publish depth: half the size of 32FC1, and 1 mm steps are far below
 any depth error that matters here."""
