@@ -1,6 +1,6 @@
 """Weights management (auglift_ros.weights, `auglift-ros models`): downloads from a local HTTP server
-with files and checksums built here, the cache, verification, name resolution, the CLI and the
-shipped manifest."""
+with files and checksums built here, the cache, verification, name resolution, the CLI, the shipped
+manifest, and the depth and detector nodes started with manifest names."""
 
 from __future__ import annotations
 
@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rclpy
 import yaml
+from rclpy.parameter import Parameter
 
 from auglift_ros import weights
+from auglift_ros.nodes.depth_node import DepthNode
+from auglift_ros.nodes.detector_node import DetectorNode
 from auglift_ros.weights_cli import add_models_command
+from dds_helpers import start_node_process
+from depth_models import write_depth_model
+from rtmpose_models import write_person_detector, write_pose_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = bytes(range(256)) * 300  # 76 800 bytes: several reads of the server's response
@@ -484,3 +491,91 @@ def test_cli_errors_are_one_line_with_a_nonzero_status(
     assert capsys.readouterr().err == (
         f"auglift-ros models list: error: weights manifest {tmp_path / 'none.yaml'}: file not found\n"
     )
+
+
+# --- the nodes -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ros() -> Iterator[rclpy.Context]:
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        yield context
+    finally:
+        rclpy.shutdown(context=context)
+
+
+@pytest.fixture
+def node_manifest(tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A manifest the nodes read (through the environment): a cached metric depth model, an
+    uncached one, and cached RTMDet/RTMPose-like models, all built by the tests."""
+    cache.mkdir()
+    depth = write_depth_model(cache / "tiny_depth.onnx")
+    det = write_person_detector(cache / "tiny_det.onnx")
+    pose = write_pose_model(cache / "tiny_pose.onnx")
+
+    def built(name: str, path: Path, use: str, **fields: Any) -> dict[str, Any]:
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        return entry(name, UNREACHABLE, sha256=sha, size=len(data), use=use, **fields)
+
+    manifest = write_manifest(
+        tmp_path,
+        built("tiny_depth", depth, "depth.model", model_kind="metric"),
+        entry("absent_depth", UNREACHABLE, model_kind="metric"),
+        built("tiny_det", det, "detector.det_model"),
+        built("tiny_pose", pose, "detector.pose_model"),
+    )
+    monkeypatch.setenv(weights.MANIFEST_ENV, str(manifest))
+    return manifest
+
+
+def test_depth_node_takes_a_cached_manifest_name(
+    ros: rclpy.Context, node_manifest: Path, cache: Path
+) -> None:
+    node = DepthNode(context=ros, parameter_overrides=[Parameter("model", value="tiny_depth")])
+    try:
+        assert node._estimator.path == cache / "tiny_depth.onnx"
+    finally:
+        node.destroy_node()
+    with pytest.raises(
+        RuntimeError, match=r"depth model absent_depth: not downloaded yet.*models fetch absent_depth"
+    ):
+        DepthNode(context=ros, parameter_overrides=[Parameter("model", value="absent_depth")])
+    with pytest.raises(ValueError, match="tiny_depth is a metric depth model: set model_kind:=metric"):
+        DepthNode(
+            context=ros,
+            parameter_overrides=[
+                Parameter("model", value="tiny_depth"),
+                Parameter("model_kind", value="relative"),
+            ],
+        )
+    with pytest.raises(RuntimeError, match=r"'tiny_pose' fits detector\.pose_model, not depth\.model"):
+        DepthNode(context=ros, parameter_overrides=[Parameter("model", value="tiny_pose")])
+
+
+def test_detector_node_takes_cached_manifest_names(
+    ros: rclpy.Context, node_manifest: Path, cache: Path
+) -> None:
+    node = DetectorNode(
+        context=ros,
+        parameter_overrides=[
+            Parameter("backend", value="rtmpose_onnx"),
+            Parameter("det_model", value="tiny_det"),
+            Parameter("pose_model", value="tiny_pose"),
+        ],
+    )
+    try:
+        detector = node._detector
+        assert (detector.det_path, detector.pose_path) == (cache / "tiny_det.onnx", cache / "tiny_pose.onnx")
+    finally:
+        node.destroy_node()
+
+
+def test_depth_node_process_with_an_uncached_name_fails_with_the_fetch_hint(node_manifest: Path) -> None:
+    process = start_node_process("auglift_ros.nodes.depth_node", {"model": "absent_depth"})
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode == 1 and "Traceback" not in output, output
+    assert "depth: cannot start: depth model absent_depth: not downloaded yet" in output
+    assert "run `auglift-ros models fetch absent_depth`" in output

@@ -3,8 +3,10 @@
 Subscribes `image` (sensor_msgs/Image: rgb8, bgr8 or mono8; sensor-data QoS, depth 1: a slow model
 skips frames instead of queueing them). Publishes `~/depth` (sensor_msgs/Image, `32FC1`, metres,
 NaN = no value, the input image's size and header) and /diagnostics. Backend
-`depth_anything_v2_onnx`: a Depth Anything V2 ONNX file given by path, metric or relative (relative
-disparity is scaled to metres by the rule in auglift_ros.perception.depth).
+`depth_anything_v2_onnx`: a Depth Anything V2 ONNX file given by path or by a name from the weights
+manifest (`auglift-ros models list`; fetched into the user cache by `auglift-ros models fetch NAME`),
+metric or relative (relative disparity is scaled to metres by the rule in
+auglift_ros.perception.depth). A manifest entry that records its kind must match `model_kind`.
 
 `every_n_frames` > 1 estimates depth on every n-th image only (the paper's reuse of depth maps in
 streaming). Each depth image keeps the stamp of the image it was computed from; the lifter reuses it
@@ -28,9 +30,12 @@ from auglift_ros.nodes.messages import MessageError, image_to_rgb, metres_to_dep
 from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.depth import DEPTH_KINDS, PATCH_SIZE, DepthAnythingV2Onnx
+from auglift_ros.weights import resolve_entry
 
 BACKENDS = ("depth_anything_v2_onnx",)
 SKIPPED = "images skipped (every_n_frames)"
+DEPTH_USE = "depth.model"
+"""The weights manifest's `use` of the files the `model` parameter takes."""
 
 
 class DepthNode(Node):
@@ -44,7 +49,12 @@ class DepthNode(Node):
             ParameterDescriptor(description=f"one of {BACKENDS}", read_only=True),
         )
         self.declare_parameter(
-            "model", "", ParameterDescriptor(description="Depth Anything V2 .onnx file", read_only=True)
+            "model",
+            "",
+            ParameterDescriptor(
+                description="Depth Anything V2 .onnx file, or its name in `auglift-ros models list`",
+                read_only=True,
+            ),
         )
         self.declare_parameter(
             "model_kind",
@@ -88,12 +98,21 @@ class DepthNode(Node):
             raise ValueError(f"parameter backend must be one of {BACKENDS}, got {backend!r}")
         model = self.get_parameter("model").value
         if not model:
-            raise ValueError("parameter model is empty: give the path of a Depth Anything V2 .onnx file")
+            raise ValueError(
+                "parameter model is empty: give the path of a Depth Anything V2 .onnx file or a name "
+                "of `auglift-ros models list`"
+            )
         kind = self.get_parameter("model_kind").value
         if kind not in DEPTH_KINDS:
             raise ValueError(f"parameter model_kind must be one of {DEPTH_KINDS}, got {kind!r}")
+        path, entry = resolve_entry(model, expected_use=DEPTH_USE)
+        if entry is not None and entry.model_kind not in (None, kind):
+            raise ValueError(
+                f"parameter model_kind is {kind} but {entry.name} is a {entry.model_kind} depth model: "
+                f"set model_kind:={entry.model_kind}"
+            )
         self._estimator = DepthAnythingV2Onnx(
-            model,
+            path,
             kind=kind,
             input_size=self.get_parameter("input_size").value,
             median_depth=self.get_parameter("median_depth").value,

@@ -4,9 +4,10 @@ Subscribes `image` (sensor_msgs/Image: rgb8, bgr8 or mono8; sensor-data QoS, dep
 detector skips frames instead of queueing them). Publishes `~/keypoints` (sensor_msgs/PointCloud2:
 u v confidence person_id joint_id, pixels of the input image) with the image's header, and
 /diagnostics. Backends: `mediapipe` (BlazePose, shipped with mediapipe 0.10.21; one person) and
-`rtmpose_onnx` (RTMDet + RTMPose ONNX files given by path; every person, see
-auglift_ros.perception.rtmpose). Each backend ignores the other's parameters. A malformed image is
-logged, dropped and counted; the node keeps running.
+`rtmpose_onnx` (RTMDet + RTMPose ONNX files given by path or by their names in the weights manifest,
+`auglift-ros models list`, once fetched; every person, see auglift_ros.perception.rtmpose). Each
+backend ignores the other's parameters. A malformed image is logged, dropped and counted; the node
+keeps running.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.detector import KeypointDetector, MediaPipePoseDetector
 from auglift_ros.perception.rtmpose import RtmPoseDetector
+from auglift_ros.weights import resolve_weights
 
 BACKENDS = ("mediapipe", "rtmpose_onnx")
 RTMPOSE_MODELS = {"det_model": "an RTMDet person detector", "pose_model": "an RTMPose COCO-17"}
 """The rtmpose_onnx backend's model path parameters and what each must name (an .onnx file)."""
+WEIGHTS_USES = {"det_model": "detector.det_model", "pose_model": "detector.pose_model"}
+"""The weights manifest's `use` of the files each model parameter takes."""
 
 
 class DetectorNode(Node):
@@ -60,7 +64,11 @@ class DetectorNode(Node):
             self.declare_parameter(
                 name,
                 "",
-                ParameterDescriptor(description=f"rtmpose_onnx only: {model} .onnx file", read_only=True),
+                ParameterDescriptor(
+                    description=f"rtmpose_onnx only: {model} .onnx file, or its name in "
+                    "`auglift-ros models list`",
+                    read_only=True,
+                ),
             )
         self.declare_parameter(
             "device",
@@ -101,13 +109,14 @@ class DetectorNode(Node):
                 tracking=self.get_parameter("tracking").value,
                 min_detection_confidence=self.get_parameter("min_detection_confidence").value,
             )
-        paths = {name: self.get_parameter(name).value for name in RTMPOSE_MODELS}
-        for name, path in paths.items():
-            if not path:
+        values = {name: self.get_parameter(name).value for name in RTMPOSE_MODELS}
+        for name, value in values.items():
+            if not value:
                 raise ValueError(
                     f"parameter {name} is empty: backend {backend} needs the path of "
-                    f"{RTMPOSE_MODELS[name]} .onnx file"
+                    f"{RTMPOSE_MODELS[name]} .onnx file or its name in `auglift-ros models list`"
                 )
+        paths = {name: resolve_weights(values[name], expected_use=use) for name, use in WEIGHTS_USES.items()}
         return RtmPoseDetector(
             paths["det_model"],
             paths["pose_model"],
