@@ -8,10 +8,17 @@ from collections.abc import Callable, Sequence
 
 from auglift_ros.core.features import FEATURE_SETS
 from auglift_ros.graph import DEPTH_SOURCES, graph_arguments
+from auglift_ros.weights_cli import add_models_command
 
 
 def _demo(args: argparse.Namespace) -> int:
     from auglift_ros.demo import run_demo
+
+    return run_demo(args.out, depth_model=args.depth_model, max_frames=args.max_frames or None)
+
+
+def _simulated_demo(args: argparse.Namespace) -> int:
+    from auglift_ros.simulated_demo import run_demo
 
     return run_demo(out_dir=args.out, seed=args.seed, quick=args.quick)
 
@@ -133,12 +140,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
+        help="the pipeline on real footage (pose2sim): bag, 3D skeletons, accuracy vs 4-view triangulation",
+    )
+    demo.add_argument("--out", default="out/demo", help="output folder, replaced (default: %(default)s)")
+    demo.add_argument(
+        "--depth-model",
+        default="depth_anything_v2_small",
+        help="Depth Anything V2 ONNX path or weights-manifest name; used when present (default: %(default)s)",
+    )
+    demo.add_argument("--max-frames", type=int, default=0, help="frames of the video; 0 = all")
+    demo.set_defaults(handler=_demo)
+
+    simulated = sub.add_parser(
+        "simulated-demo",
         help="simulate camera scenes, train xy and AugLift (uadd) lifters, export ONNX, evaluate both",
     )
-    demo.add_argument("--out", default="out/demo", help="output folder (default: %(default)s)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    demo.add_argument("--quick", action="store_true", help="a small run for smoke tests (seconds)")
-    demo.set_defaults(handler=_demo)
+    simulated.add_argument("--out", default="out/simulated_demo", help="output folder (default: %(default)s)")
+    simulated.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    simulated.add_argument("--quick", action="store_true", help="a small run for smoke tests (seconds)")
+    simulated.set_defaults(handler=_simulated_demo)
 
     train = sub.add_parser(
         "train", help="train a lifter from a YAML config; writes ONNX, model card, checkpoint"
@@ -261,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
         option = f"--{name.replace('_', '-')}"
         pipeline.add_argument(option, help=f"{node}.{parameter} (overrides the config)")
     pipeline.set_defaults(handler=_pipeline)
+
+    add_models_command(sub)
     return parser
 
 

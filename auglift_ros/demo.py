@@ -1,124 +1,192 @@
-"""The demo on generated input: does AugLift's depth input help a lifter on poses it rarely saw?
+"""`auglift-ros demo` (README command 1): the pipeline on real footage, scored against a 3D reference.
 
-Poses come from the package's procedural generator (no dataset needed). Lifters are trained on
-mostly standing poses and tested on (a) the same distribution and (b) sitting and crouching poses,
-where depth disambiguates most. Both the xy baseline and the AugLift (uadd) lifter go through the
-whole production path: simulation -> UADD -> feature codec -> torch training -> ONNX export ->
-onnxruntime -> metrics. Everything is written to the output folder and summarised on stdout.
+1. Get the pose2sim single-person demo (four calibrated videos; `pip download` of its wheel, cached).
+2. Build the reference: MediaPipe 2D in all four views, linear triangulation
+   (auglift_ros.data.reference), moved into camera cam01's optical frame.
+3. Write an evaluation bag from cam01 alone: images, camera_info and the reference as ground truth.
+4. Replay the bag through the pipeline's own code (auglift_ros.bags.replay: the detector node's
+   MediaPipe backend, the lifter node's LiftStage), with Depth Anything V2 depth when its weights are
+   present (the AugLift model) and the no-depth model otherwise, said plainly.
+5. Write an output bag with the skeletons and RViz markers, an image strip of frames beside their 3D
+   skeletons, and metrics.json / metrics.md / plots against the reference.
+
+The reference and the pipeline share the detector, so the figures measure lifting (2D -> 3D, one
+view), not 2D detection: a lifter cannot be scored against a reference it fed.
 """
 
 from __future__ import annotations
 
-import json
+import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from auglift_ros.core.features import FeatureCodec
-from auglift_ros.core.lifters import SimpleBaselineConfig, export_onnx
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.simulate import simulate_frames
-from auglift_ros.models import CODEC_METADATA_KEY, load_lifter
-from auglift_ros.training.evaluate import SUMMARY_KEYS, metrics_report, predict
-from auglift_ros.training.trainer import TrainConfig, train_lifter
+from auglift_ros.bags.io import BagWriter
+from auglift_ros.bags.make import write_video_bag_from_file
+from auglift_ros.bags.replay import LiftedFrame, lifter_defaults, replay_bag
+from auglift_ros.evaluation import score, summary_line, write_evaluation
+from auglift_ros.graph import pipeline_topics
+from auglift_ros.lifting import FrameLifter
+from auglift_ros.models import load_lifter
+from auglift_ros.nodes.messages import skeleton_markers, skeletons_to_cloud
 
-FEATURE_SETS = ("xy", "uadd")
-
-
-@dataclass(frozen=True)
-class DemoSize:
-    train: int
-    test: int
-    hidden: int
-    epochs: int
-    batch_size: int
+CAMERA = "cam01"
+VIDEO_SCALE = 0.5
+"""The bag holds cam01 at 540x960 (half size): a quarter of the bytes, and MediaPipe detects a person
+filling a portrait frame as well at that size."""
+STRIP_FRAMES = 5
 
 
-FULL = DemoSize(train=10000, test=1000, hidden=512, epochs=25, batch_size=128)
-QUICK = DemoSize(train=240, test=60, hidden=64, epochs=2, batch_size=64)
+def _depth_estimator(depth_model: str | None) -> tuple[Any, str]:
+    """Depth Anything V2 when its weights are here, else None; and a sentence saying which."""
+    if not depth_model:
+        return None, "no depth model asked for: lifting with the no-depth model (xyc)"
+    from auglift_ros.weights import WeightsError, resolve_entry
+
+    try:
+        path, entry = resolve_entry(depth_model, expected_use="depth.model")
+    except WeightsError as error:
+        return None, f"no depth: {error}. Lifting with the no-depth model (xyc) instead"
+    from auglift_ros.perception.depth import DepthAnythingV2Onnx
+
+    kind = entry.model_kind if entry is not None and entry.model_kind else "metric"
+    return DepthAnythingV2Onnx(path, kind=kind, input_size=266), f"depth from {path.name} ({kind})"
 
 
-def _headline(report: dict) -> dict[str, float]:
-    """The figures the demo prints and saves, from the shared evaluation report."""
-    return {key: report[key] for key in SUMMARY_KEYS} | {
-        "mpjpe_visible_joints": report["by_visibility"]["visible"]["mpjpe"],
-        "mpjpe_occluded_joints": report["by_visibility"]["occluded"]["mpjpe"],
-    }
+def _first_person(joints: np.ndarray | None) -> np.ndarray:
+    """The first person's joints (17, 3), NaN when the frame had nobody."""
+    return np.full((17, 3), np.nan) if joints is None or len(joints) == 0 else np.asarray(joints[0])
 
 
-def run_demo(out_dir: str | Path, seed: int = 0, quick: bool = False) -> int:
-    size = QUICK if quick else FULL
+def image_strip(
+    frames: list[np.ndarray], predicted: list[np.ndarray], truth: list[np.ndarray], path: Path
+) -> None:
+    """Each chosen frame above its 3D skeletons (prediction red, reference green, root-relative)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from auglift_ros.evaluation import draw_skeleton, root_relative
+
+    fig = plt.figure(figsize=(2.6 * len(frames), 7.0))
+    for i, (rgb, pred, gt) in enumerate(zip(frames, predicted, truth, strict=True)):
+        ax = fig.add_subplot(2, len(frames), i + 1)
+        ax.imshow(rgb)
+        ax.axis("off")
+        ax3d = fig.add_subplot(2, len(frames), len(frames) + i + 1, projection="3d")
+        if np.isfinite(gt).all():
+            draw_skeleton(ax3d, root_relative(gt[None])[0], "tab:green", "reference")
+        if np.isfinite(pred).all():
+            draw_skeleton(ax3d, root_relative(pred[None])[0], "tab:red", "prediction")
+        for setter in (ax3d.set_xlim, ax3d.set_ylim, ax3d.set_zlim):
+            setter(-1.0, 1.0)
+        ax3d.set_box_aspect((1, 1, 1))
+        ax3d.view_init(elev=10, azim=-80)
+        ax3d.tick_params(labelsize=5)
+        if i == 0:
+            ax3d.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames: int | None = None) -> int:
+    """The demo (module docstring); 0 when it ran to the end."""
+    from auglift_ros.data.pose2sim import fetch_pose2sim_demo
+    from auglift_ros.data.reference import joints_in_camera, triangulated_reference
+    from auglift_ros.data.video import VideoFrames
+
+    started = time.monotonic()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    codecs = {name: FeatureCodec(feature_set=name) for name in FEATURE_SETS}
-    started = time.perf_counter()
-    print(f"[demo] simulating {size.train} training frames (mostly standing) and 2 x {size.test} test frames")
-    train = simulate_frames(
-        random_poses(size.train, rng, sit_fraction=0.1), rng, codecs.values(), progress=True
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    print("[demo] 1/5 pose2sim demo videos and calibration (cached after the first run)", flush=True)
+    demo = fetch_pose2sim_demo()
+    cameras = demo.cameras()
+    view = [camera.name for camera in cameras].index(CAMERA)
+
+    print("[demo] 2/5 reference: MediaPipe 2D in 4 views, linear triangulation", flush=True)
+    reference = triangulated_reference(demo.videos, cameras, reference_view=view, max_frames=max_frames)
+    print(f"[demo]     {reference.summary()}", flush=True)
+    truth = joints_in_camera(reference.joints_world, cameras[view])[:, None]  # (T, 1 person, 17, 3)
+
+    print(f"[demo] 3/5 evaluation bag from {CAMERA} alone", flush=True)
+    bag = out / "input_bag"
+    write_video_bag_from_file(
+        demo.videos[view],
+        demo.calibration,
+        bag,
+        camera=CAMERA,
+        max_frames=len(truth),
+        scale=VIDEO_SCALE,
+        reference=truth,
     )
-    tests = {
-        "same_distribution": simulate_frames(
-            random_poses(size.test, rng, sit_fraction=0.1), rng, codecs.values(), progress=True
-        ),
-        "sitting_crouching": simulate_frames(
-            random_poses(size.test, rng, sit_fraction=1.0), rng, codecs.values(), progress=True
-        ),
-    }
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for name, codec in codecs.items():
-        features = train.features(codec)
-        model_config = SimpleBaselineConfig(
-            in_channels=features.shape[-1], hidden=size.hidden, blocks=2, dropout=0.25
-        )
-        train_config = TrainConfig(
-            epochs=size.epochs,
-            batch_size=size.batch_size,
-            seed=seed,
-            confidence_dropout=0.1,
-            depth_dropout=0.1,
-        )
-        model, _ = train_lifter(features, train.targets, codec, model_config, train_config)
-        path = export_onnx(
-            model,
-            out / f"demo_{name}.onnx",
-            num_joints=17,
-            in_channels=features.shape[-1],
-            metadata={CODEC_METADATA_KEY: json.dumps(codec.to_dict())},
-        )
-        lifter = load_lifter(path)  # the runtime path: codec read back from the ONNX metadata
-        results[name] = {
-            split: _headline(metrics_report(predict(lifter, frames), frames.targets, visible=frames.visible))
-            for split, frames in tests.items()
-        }
-    summary = {
-        "seed": seed,
-        "size": size.__dict__,
-        "seconds": round(time.perf_counter() - started, 1),
-        "results": results,
-    }
-    (out / "metrics.json").write_text(json.dumps(summary, indent=2))
-    print(_table(results))
-    print(f"[demo] models and metrics.json in {out} ({summary['seconds']} s)")
-    return 0
 
+    depth_estimator, depth_note = _depth_estimator(depth_model)
+    print(f"[demo] 4/5 the pipeline on the bag; {depth_note}", flush=True)
+    defaults = lifter_defaults()
+    lifter = FrameLifter(load_lifter(defaults["model"]), load_lifter(defaults["fallback_model"]))
+    topics = pipeline_topics()
+    chosen = set(np.linspace(0, len(truth) - 1, STRIP_FRAMES).round().astype(int).tolist())
+    from auglift_ros.perception.detector import MediaPipePoseDetector
 
-def _table(results: dict[str, dict[str, dict[str, float]]]) -> str:
-    lines = [
-        "| test set | input | MPJPE mm | P-MPJPE mm | PCK@150 % | AUC % | MPJPE occluded joints mm |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for split in next(iter(results.values())):
-        for name, by_split in results.items():
-            m = by_split[split]
-            lines.append(
-                f"| {split} | {name} | {m['mpjpe']:.1f} | {m['p_mpjpe']:.1f} | {m['pck']:.1f} | "
-                f"{m['auc']:.1f} | {m['mpjpe_occluded_joints']:.1f} |"
+    with BagWriter(out / "output_bag") as output, MediaPipePoseDetector(tracking=True) as detector:
+        lifted = 0
+
+        def keep(frame: LiftedFrame) -> None:
+            nonlocal lifted
+            header = frame.keypoints_msg.header
+            output.write(topics.keypoints, frame.keypoints_msg)
+            output.write(
+                topics.skeletons, skeletons_to_cloud(header, frame.result.joints_cam, frame.confidence)
             )
-        base, ours = results["xy"][split]["mpjpe"], results["uadd"][split]["mpjpe"]
-        lines.append(
-            f"| {split} | uadd vs xy (negative: uadd better) | {100 * (ours - base) / base:+.1f}% | | | | |"
-        )
-    return "\n".join(lines)
+            output.write(
+                topics.markers,
+                skeleton_markers(header, frame.result.joints_cam, np.arange(len(frame.result.joints_cam))),
+            )
+            lifted += 1
+
+        try:
+            replay = replay_bag(
+                bag,
+                lifter,
+                topics=topics,
+                max_depth_age=defaults["max_depth_age"],
+                detector=detector,
+                depth_estimator=depth_estimator,
+                on_frame=keep,
+            )
+        finally:
+            if depth_estimator is not None:
+                depth_estimator.close()
+
+    print("[demo] 5/5 scoring against the reference, image strip", flush=True)
+    report, matched = score(replay.predictions, replay.ground_truth, replay.labels)
+    report |= {
+        "footage": "pose2sim Demo_SinglePerson, camera cam01 (BSD-3-Clause)",
+        "depth": depth_note,
+        "frames_with_depth": replay.frames_with_depth,
+        "reference": reference.error_stats(),
+        "dropped": dict(replay.dropped),
+    }
+    write_evaluation(report, out, f"pose2sim {CAMERA}: pipeline vs 4-view triangulation", matched)
+    stamps = sorted(replay.ground_truth)
+    shown = sorted(chosen)
+    video = VideoFrames(demo.videos[view], max_frames=len(truth), scale=VIDEO_SCALE)
+    image_strip(
+        [rgb for i, rgb in enumerate(video) if i in chosen],
+        [_first_person(replay.predictions.get(stamps[i])) for i in shown],
+        [truth[i, 0] for i in shown],
+        out / "strip.png",
+    )
+    print(f"[demo] {summary_line(report)}")
+    print(f"[demo] {lifted} frames lifted ({replay.frames_with_depth} with depth); {depth_note}")
+    print(
+        f"[demo] output bag {out / 'output_bag'} (skeletons, markers, keypoints), strip.png, metrics in {out}"
+    )
+    print(f"[demo] done in {time.monotonic() - started:.0f} s")
+    return 0

@@ -203,3 +203,42 @@ def read_qca_calibration(path: str | Path) -> list[CalibratedCamera]:
     if not elements:
         raise ValueError(f"{path}: no <cameras>/<camera> elements")
     return [qca_camera(element) for element in elements]
+
+
+def match_frame_size(camera: CalibratedCamera, width: int, height: int) -> CalibratedCamera:
+    """The camera for decoded frames of width x height: the calibrated one less codec padding
+    (:func:`check_image_size`; K unchanged), so camera_info states the size the images have."""
+    check_image_size(camera, width, height)
+    return CalibratedCamera(camera.name, width, height, camera.K, camera.dist, camera.R, camera.t)
+
+
+def read_camera_info_yaml(path: str | Path) -> CalibratedCamera:
+    """A ROS camera calibration file (camera_calibration's ost.yaml, camera_info_manager's format):
+    image_width, image_height, camera_matrix and distortion_coefficients (plumb_bob); the camera is
+    its own world frame (R = I, t = 0). ValueError naming the file and field otherwise."""
+    import yaml
+
+    try:
+        values = yaml.safe_load(Path(path).read_text())
+        k = np.asarray(values["camera_matrix"]["data"], dtype=np.float64).reshape(3, 3)
+        dist = np.zeros(5)
+        given = np.asarray(values.get("distortion_coefficients", {}).get("data", []), dtype=np.float64)
+        dist[: min(5, given.size)] = given[:5]
+        width, height = int(values["image_width"]), int(values["image_height"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ValueError(
+            f"{path}: not a ROS camera calibration YAML ({type(error).__name__}: {error})"
+        ) from None
+    if values.get("distortion_model", "plumb_bob") != "plumb_bob":
+        raise ValueError(
+            f"{path}: distortion model {values['distortion_model']!r}; only plumb_bob is supported"
+        )
+    name = str(values.get("camera_name", Path(path).stem))
+    return CalibratedCamera(name, width, height, k, dist, np.eye(3), np.zeros(3))
+
+
+def load_cameras(path: str | Path) -> list[CalibratedCamera]:
+    """The cameras of a calibration file: a ROS camera_info YAML (.yaml, .yml) or a Qualisys QCA file."""
+    if Path(path).suffix.lower() in (".yaml", ".yml"):
+        return [read_camera_info_yaml(path)]
+    return read_qca_calibration(path)

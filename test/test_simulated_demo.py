@@ -1,4 +1,4 @@
-"""The demo end to end through the installed `auglift-ros` command (quick size)."""
+"""The simulated demo end to end through the installed `auglift-ros` command (quick size)."""
 
 import json
 import shutil
@@ -16,7 +16,7 @@ from auglift_ros.models import CODEC_METADATA_KEY
 def test_quick_demo_trains_exports_and_evaluates(tmp_path: Path) -> None:
     command = shutil.which("auglift-ros") or str(Path(sys.executable).with_name("auglift-ros"))
     run = subprocess.run(
-        [command, "demo", "--quick", "--seed", "3", "--out", str(tmp_path)],
+        [command, "simulated-demo", "--quick", "--seed", "3", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
