@@ -54,7 +54,14 @@ from std_msgs.msg import Header
 from auglift_ros.core.skeleton import H36M_NUM_JOINTS
 from auglift_ros.data.pose2sim import POSE2SIM_VERSION, VIDEO_MEMBERS
 from auglift_ros.data.wheels import FetchError, fetch_wheel_file
-from auglift_ros.graph import FASTDDS_PROFILES_VARIABLE, NodeSpec, fastdds_profile, load_graph
+from auglift_ros.graph import (
+    FASTDDS_PROFILES_VARIABLE,
+    NodeSpec,
+    PipelineTopics,
+    fastdds_profile,
+    load_graph,
+    pipeline_topics,
+)
 from auglift_ros.nodes.messages import metres_to_depth_image, rgb_to_image, stamp_ns
 
 VIDEOS = {  # source -> (PyPI package, version (None: newest), the video's path inside the wheel, ending)
@@ -128,35 +135,14 @@ def read_frames(path: Path, width: int, count: int | None) -> tuple[list[np.ndar
 # --- the nodes and the harness -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Topics:
-    """Absolute topic names of the harness, all taken from the graph's node specs."""
-
-    image: str
-    camera_info: str
-    depth: str
-    keypoints: str
-    skeletons: str
-
-
-def _absolute(name: str) -> str:
-    return name if name.startswith("/") else "/" + name  # no namespace: relative names sit at the root
-
-
-def graph_nodes(config: Path | None) -> tuple[list[NodeSpec], Topics]:
+def graph_nodes(config: Path | None) -> tuple[list[NodeSpec], PipelineTopics]:
     """The detector and lifter NodeSpecs of the graph (depth from a camera topic) and their topics."""
     specs = {spec.name: spec for spec in load_graph(config, depth_source="camera")}
     missing = [name for name in ("detector", "lifter") if name not in specs]
     if missing:
         raise BenchmarkError(f"the pipeline graph has no node(s) {missing}; found {sorted(specs)}")
     detector, lifter = specs["detector"], specs["lifter"]
-    topics = Topics(
-        image=_absolute(detector.remappings["image"]),
-        camera_info=_absolute(lifter.remappings["camera_info"]),
-        depth=_absolute(lifter.remappings["depth"]),
-        keypoints=_absolute(lifter.remappings["keypoints"]),  # what the lifter reads: ~/keypoints of detector
-        skeletons=f"/{lifter.name}/skeletons",  # the lifter's private ~/skeletons
-    )
+    topics = pipeline_topics(config, depth_source="camera")
     return [detector, lifter], topics
 
 
@@ -164,7 +150,7 @@ class Harness:
     """The camera side (publishers) and the listener (subscriptions spun in a background thread by a
     single-threaded executor, so arrival times are not held up by the publishing loop)."""
 
-    def __init__(self, topics: Topics, node_names: Sequence[str]) -> None:
+    def __init__(self, topics: PipelineTopics, node_names: Sequence[str]) -> None:
         self.topics = topics
         self.node = Node("bench_pipeline_camera")
         self._image = self.node.create_publisher(Image, topics.image, qos_profile_sensor_data)
@@ -286,7 +272,7 @@ class Harness:
 class Pipeline:
     """The node processes (their output in log files) and the harness, on one ROS domain."""
 
-    def __init__(self, specs: list[NodeSpec], topics: Topics, log_dir: Path) -> None:
+    def __init__(self, specs: list[NodeSpec], topics: PipelineTopics, log_dir: Path) -> None:
         self.specs = specs
         self.log_dir = log_dir
         self.children: dict[str, subprocess.Popen] = {}
