@@ -9,8 +9,8 @@ are named once in the camera section and referenced as "{camera.image}" etc.
 topic) or `node` (the depth node estimates it from the image). A node with a `depth_source` key runs
 only with that source, and a remapping may name one topic per source. A node with `evaluate: true`
 (the evaluator) runs only when evaluation is asked for; "{evaluation.X}" refers to the evaluation
-section's ground-truth topics. The `arguments` section maps
-launch arguments (and the runner's options) to node parameters, so both expose the same settings.
+section's ground-truth topics. The `arguments` section maps launch arguments (and the runner's
+options) to node parameters, so both expose the same settings.
 """
 
 from __future__ import annotations
