@@ -109,8 +109,9 @@ def _make_bag(args: argparse.Namespace) -> int:
             storage=args.storage,
         )
     print(
-        f"[make-bag] {summary.path}: {summary.sequences} sequence(s), {summary.frames} frames; "
-        f"topics {', '.join(summary.topics)}"
+        f"[make-bag] {summary.path}: {summary.sequences} sequence(s), {summary.frames} frames"
+        + (f" ({summary.frames_with_person} with the person in view)" if args.sequences else "")
+        + f"; topics {', '.join(summary.topics)}"
     )
     return 0
 
