@@ -69,7 +69,7 @@ def image_strip(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from auglift_ros.evaluation import draw_skeleton, root_relative
+    from auglift_ros.evaluation import draw_skeleton, root_relative, skeleton_axis
 
     fig = plt.figure(figsize=(2.6 * len(frames), 7.0))
     for i, (rgb, pred, gt) in enumerate(zip(frames, predicted, truth, strict=True)):
@@ -81,13 +81,8 @@ def image_strip(
             draw_skeleton(ax3d, root_relative(gt[None])[0], "tab:green", "reference")
         if np.isfinite(pred).all():
             draw_skeleton(ax3d, root_relative(pred[None])[0], "tab:red", "prediction")
-        for setter in (ax3d.set_xlim, ax3d.set_ylim, ax3d.set_zlim):
-            setter(-1.0, 1.0)
-        ax3d.set_box_aspect((1, 1, 1))
         ax3d.view_init(elev=10, azim=-80)
-        ax3d.tick_params(labelsize=5)
-        if i == 0:
-            ax3d.legend(fontsize=7, loc="upper left")
+        skeleton_axis(ax3d, legend=i == 0)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -203,6 +203,16 @@ def draw_skeleton(ax: Any, joints: np.ndarray, colour: str, label: str) -> None:
         )
 
 
+def skeleton_axis(ax: Any, *, legend: bool) -> None:
+    """A 3D axis for root-relative skeletons: 2 m cube, small ticks, the legend on the first one."""
+    for setter in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
+        setter(-1.0, 1.0)
+    ax.set_box_aspect((1, 1, 1))
+    ax.tick_params(labelsize=6)
+    if legend:
+        ax.legend(fontsize=7, loc="upper left")
+
+
 def _plot_skeleton_pairs(matched: MatchedFrames, path: Path, count: int = 4) -> None:
     """Prediction beside ground truth (root-relative) at frames of low to high error."""
     import matplotlib.pyplot as plt
@@ -215,12 +225,7 @@ def _plot_skeleton_pairs(matched: MatchedFrames, path: Path, count: int = 4) -> 
         draw_skeleton(ax, root_relative(matched.truth[index : index + 1])[0], "tab:green", "ground truth")
         draw_skeleton(ax, root_relative(matched.predicted[index : index + 1])[0], "tab:red", "prediction")
         ax.set_title(f"{matched.sequences[index]}\nMPJPE {1000 * error[index]:.0f} mm", fontsize=8)
-        ax.set_box_aspect((1, 1, 1))
-        for setter in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
-            setter(-1.0, 1.0)
-        ax.tick_params(labelsize=6)
-        if i == 0:
-            ax.legend(fontsize=7, loc="upper left")
+        skeleton_axis(ax, legend=i == 0)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
