@@ -42,7 +42,6 @@ from types import FrameType
 
 import numpy as np
 import rclpy
-from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -62,7 +61,13 @@ from auglift_ros.graph import (
     load_graph,
     pipeline_topics,
 )
-from auglift_ros.nodes.messages import metres_to_depth_image, rgb_to_image, stamp_ns
+from auglift_ros.nodes.messages import (
+    camera_info_message,
+    metres_to_depth_image,
+    rgb_to_image,
+    stamp_from_ns,
+    stamp_ns,
+)
 
 VIDEOS = {  # source -> (PyPI package, version (None: newest), the video's path inside the wheel, ending)
     "sports2d": ("sports2d", None, "Demo/demo.mp4"),  # 1768x994, 230 frames at 30 fps, 2 people
@@ -218,24 +223,15 @@ class Harness:
             raise BenchmarkError("all frames must have one size")
         header = Header(frame_id=FRAME_ID)
         focal, cx, cy = float(width), (width - 1) / 2, (height - 1) / 2
-        self._info_msg = CameraInfo(
-            header=header,
-            width=width,
-            height=height,
-            distortion_model="plumb_bob",
-            d=[0.0] * 5,
-            k=[focal, 0.0, cx, 0.0, focal, cy, 0.0, 0.0, 1.0],
-            r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-            p=[focal, 0.0, cx, 0.0, 0.0, focal, cy, 0.0, 0.0, 0.0, 1.0, 0.0],
-        )
+        k = np.array([[focal, 0.0, cx], [0.0, focal, cy], [0.0, 0.0, 1.0]])
+        self._info_msg = camera_info_message(header, k, width, height)
         self._depth_msg = metres_to_depth_image(header, np.full((height, width), WALL_M, np.float32))
         return [rgb_to_image(header, frame) for frame in frames]
 
     def publish_frame(self, image: Image, stamp: int) -> None:
         """CameraInfo and depth first, the image last, all with one stamp: the lifter then has the
         depth before the frame's keypoints, as with an RGB-D camera driver."""
-        seconds, nanoseconds = divmod(stamp, 1_000_000_000)
-        header = Header(stamp=Time(sec=seconds, nanosec=nanoseconds), frame_id=FRAME_ID)
+        header = Header(stamp=stamp_from_ns(stamp), frame_id=FRAME_ID)
         self._info_msg.header = header
         self._depth_msg.header = header
         image.header = header

@@ -26,6 +26,8 @@ from auglift_ros.nodes.messages import (
     cloud_to_keypoints,
     cloud_to_skeletons,
     depth_image_to_metres,
+    stamp_from_ns,
+    stamp_ns,
 )
 
 TOPICS = pipeline_topics()
@@ -204,9 +206,7 @@ def _copy_without(source: Path, target: Path, topic: str, shift_ns: int = 0) -> 
             if message.topic == topic and not shift_ns:
                 continue
             if message.topic == topic:
-                stamp = message.msg.header.stamp
-                total = stamp.sec * 1_000_000_000 + stamp.nanosec + shift_ns
-                stamp.sec, stamp.nanosec = divmod(total, 1_000_000_000)
+                message.msg.header.stamp = stamp_from_ns(stamp_ns(message.msg.header) + shift_ns)
             bag.write(message.topic, message.msg, message.log_time_ns)
     return target
 

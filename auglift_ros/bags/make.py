@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from builtin_interfaces.msg import Time
 from std_msgs.msg import Header, String
 from tqdm import tqdm
 
@@ -40,6 +39,7 @@ from auglift_ros.nodes.messages import (
     metres_to_depth_image,
     rgb_to_image,
     skeletons_to_cloud,
+    stamp_from_ns,
 )
 
 FRAME_ID = "camera_color_optical_frame"
@@ -101,9 +101,7 @@ class EvaluationBagWriter:
     ) -> None:
         """One frame: camera_info always; an rgb8 image (H, W, 3), depth (H, W) metres, keypoints
         ((P, 17, 2) px, (P, 17) confidence) and ground-truth joints (P, 17, 3) metres when given."""
-        header = Header(
-            stamp=Time(sec=stamp // 1_000_000_000, nanosec=stamp % 1_000_000_000), frame_id=self.frame_id
-        )
+        header = Header(stamp=stamp_from_ns(stamp), frame_id=self.frame_id)
         self._write(
             self.topics.camera_info,
             camera_info_message(header, camera.K, camera.width, camera.height, camera.dist),

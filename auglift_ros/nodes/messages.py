@@ -16,7 +16,7 @@ node can log it, drop the frame and count it.
 from __future__ import annotations
 
 import numpy as np
-from builtin_interfaces.msg import Duration
+from builtin_interfaces.msg import Duration, Time
 from geometry_msgs.msg import Point
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
 from std_msgs.msg import ColorRGBA, Header
@@ -115,6 +115,12 @@ def _from_cloud(msg: PointCloud2, names: tuple[str, ...], num_joints: int) -> tu
 def stamp_ns(header: Header) -> int:
     """A header's stamp in integer nanoseconds (exact, unlike float seconds)."""
     return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+def stamp_from_ns(nanoseconds: int) -> Time:
+    """The inverse of stamp_ns: a header stamp from integer nanoseconds."""
+    seconds, rest = divmod(int(nanoseconds), 1_000_000_000)
+    return Time(sec=seconds, nanosec=rest)
 
 
 def keypoints_to_cloud(header: Header, keypoints: np.ndarray, confidence: np.ndarray) -> PointCloud2:
