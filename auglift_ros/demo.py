@@ -25,11 +25,9 @@ import numpy as np
 
 from auglift_ros.bags.io import BagWriter
 from auglift_ros.bags.make import write_video_bag_from_file
-from auglift_ros.bags.replay import LiftedFrame, lifter_defaults, replay_bag
+from auglift_ros.bags.replay import LiftedFrame, graph_lifter, lifter_defaults, replay_bag
 from auglift_ros.evaluation import score, summary_line, write_evaluation
 from auglift_ros.graph import pipeline_topics
-from auglift_ros.lifting import FrameLifter
-from auglift_ros.models import load_lifter
 from auglift_ros.nodes.messages import skeleton_markers, skeletons_to_cloud
 
 CAMERA = "cam01"
@@ -123,8 +121,7 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
 
     depth_estimator, depth_note = _depth_estimator(depth_model)
     print(f"[demo] 4/5 the pipeline on the bag; {depth_note}", flush=True)
-    defaults = lifter_defaults()
-    lifter = FrameLifter(load_lifter(defaults["model"]), load_lifter(defaults["fallback_model"]))
+    lifter = graph_lifter()
     topics = pipeline_topics()
     chosen = set(np.linspace(0, len(truth) - 1, STRIP_FRAMES).round().astype(int).tolist())
     from auglift_ros.perception.detector import MediaPipePoseDetector
@@ -150,7 +147,7 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
                 bag,
                 lifter,
                 topics=topics,
-                max_depth_age=defaults["max_depth_age"],
+                max_depth_age=lifter_defaults()["max_depth_age"],
                 detector=detector,
                 depth_estimator=depth_estimator,
                 on_frame=keep,

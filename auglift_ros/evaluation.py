@@ -245,13 +245,12 @@ def write_evaluation(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(report, indent=2))
-    markdown = markdown_report(report, title).replace(
-        f"{report['frames']} frames.",
+    intro = (
         f"{report['matched_persons']} of {report['ground_truth_persons']} ground-truth persons matched "
         f"({report['detection_rate']:.1f}%) in {report['ground_truth_frames']} frames; median pelvis "
-        f"position error {report['root_error_mm']:.0f} mm.",
+        f"position error {report['root_error_mm']:.0f} mm."
     )
-    (out / "metrics.md").write_text(markdown)
+    (out / "metrics.md").write_text(markdown_report(report, title, intro))
     written = [out / "metrics.json", out / "metrics.md", *write_plots(report, out, title)]
     written.append(out / "error_over_time.png")
     _plot_error_over_time(report, written[-1], title)

@@ -12,15 +12,13 @@ import pytest
 
 from auglift_ros.bags.io import read_messages
 from auglift_ros.bags.make import DETECTOR_DELAY_NS, FRAME_ID, SEQUENCE_GAP_NS, write_simulated_bag
-from auglift_ros.bags.replay import evaluate_bag, lifter_defaults, replay_bag
+from auglift_ros.bags.replay import evaluate_bag, graph_lifter, replay_bag
 from auglift_ros.cli import main
 from auglift_ros.core.skeleton import H36M_ROOT
 from auglift_ros.data.datasets import PoseSequence
 from auglift_ros.data.poses import random_poses
 from auglift_ros.evaluation import EvaluationError, SequenceLabel, match_persons, score
 from auglift_ros.graph import pipeline_topics
-from auglift_ros.lifting import FrameLifter
-from auglift_ros.models import load_lifter
 from auglift_ros.nodes.messages import (
     camera_matrix,
     cloud_to_keypoints,
@@ -143,8 +141,7 @@ def test_score_on_a_hand_computed_case() -> None:
 
 
 def test_replay_through_the_lifter_code_matches_lifting_the_frames_directly(simulated_bag: Path) -> None:
-    defaults = lifter_defaults()
-    lifter = FrameLifter(load_lifter(defaults["model"]), load_lifter(defaults["fallback_model"]))
+    lifter = graph_lifter()
     replay = replay_bag(simulated_bag, lifter, progress=False)
     assert replay.stage == "lifter" and not replay.dropped
     assert replay.frames_with_depth == 2 * FRAMES
@@ -180,8 +177,7 @@ def test_evaluate_bag_scores_zero_against_its_own_predictions(simulated_bag: Pat
     from auglift_ros.bags.io import BagWriter
     from auglift_ros.nodes.messages import skeletons_to_cloud
 
-    defaults = lifter_defaults()
-    lifter = FrameLifter(load_lifter(defaults["model"]), load_lifter(defaults["fallback_model"]))
+    lifter = graph_lifter()
     replay = replay_bag(simulated_bag, lifter, progress=False)
     echoed = tmp_path / "echoed"
     with BagWriter(echoed) as bag:

@@ -14,7 +14,7 @@ camera_info or any input stage, or whose stamps match no ground truth, raises an
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ class Replay:
     frames_with_depth: int = 0
 
 
-def replay_stage(present: dict[str, str], topics: PipelineTopics) -> str:
+def replay_stage(present: Collection[str], topics: PipelineTopics) -> str:
     """'lifter' when the bag has keypoints, 'detector' when it has images only; BagError otherwise."""
     if topics.keypoints in present:
         return "lifter"
@@ -94,7 +94,7 @@ def replay_bag(
     """
     topics = topics or pipeline_topics()
     counts = bag_message_counts(path)
-    stage = replay_stage(dict.fromkeys(counts, ""), topics)
+    stage = replay_stage(counts, topics)
     if topics.camera_info not in counts:
         raise BagError(f"bag {path}: no camera_info topic {topics.camera_info}; its topics: {sorted(counts)}")
     if stage == "detector" and detector is None:
@@ -153,6 +153,17 @@ def lifter_defaults(config: str | Path | None = None) -> dict[str, Any]:
     return specs["lifter"].parameters
 
 
+def graph_lifter(model: str | None = None, fallback_model: str | None = None) -> FrameLifter:
+    """The FrameLifter the lifter node builds from its parameters in the graph (model, fallback
+    model, threads); model / fallback_model override them ('' fallback = none)."""
+    defaults = lifter_defaults()
+    fallback = defaults["fallback_model"] if fallback_model is None else fallback_model
+    return FrameLifter(
+        load_lifter(model or defaults["model"], threads=defaults["threads"]),
+        load_lifter(fallback, threads=defaults["threads"]) if fallback else None,
+    )
+
+
 def evaluate_bag(
     path: str | Path,
     out_dir: str | Path,
@@ -167,9 +178,6 @@ def evaluate_bag(
 
     Models default to the lifter node's parameters in config/pipeline.yaml (fallback '' = none).
     """
-    defaults = lifter_defaults()
-    model = model or defaults["model"]
-    fallback = defaults["fallback_model"] if fallback_model is None else fallback_model
     topics = pipeline_topics()
     counts = bag_message_counts(path)
     if topics.ground_truth not in counts:
@@ -177,12 +185,9 @@ def evaluate_bag(
             f"bag {path}: no ground truth on {topics.ground_truth} (write one with auglift-ros make-bag); "
             f"its topics: {sorted(counts)}"
         )
-    lifter = FrameLifter(
-        load_lifter(model, threads=defaults["threads"]),
-        load_lifter(fallback, threads=defaults["threads"]) if fallback else None,
-    )
+    lifter = graph_lifter(model, fallback_model)
     detector = depth_estimator = None
-    if replay_stage(dict.fromkeys(counts, ""), topics) == "detector":
+    if replay_stage(counts, topics) == "detector":
         from auglift_ros.perception.detector import MediaPipePoseDetector
 
         detector = MediaPipePoseDetector(tracking=True)
@@ -195,7 +200,7 @@ def evaluate_bag(
             path,
             lifter,
             topics=topics,
-            max_depth_age=defaults["max_depth_age"],
+            max_depth_age=lifter_defaults()["max_depth_age"],
             detector=detector,
             depth_estimator=depth_estimator,
             progress=progress,

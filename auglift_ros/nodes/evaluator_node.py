@@ -11,6 +11,7 @@ logged, dropped and counted in /diagnostics.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -64,19 +65,20 @@ class EvaluatorNode(Node):
         self.create_timer(self.get_parameter("write_period").value, self._write_if_changed)
 
     def _on_ground_truth(self, msg: PointCloud2) -> None:
-        self._store(msg, self.ground_truth, "a ground-truth frame")
+        self._store(msg, self.ground_truth, "ground-truth frame")
 
     def _on_skeletons(self, msg: PointCloud2) -> None:
-        self._store(msg, self.predictions, "a skeletons frame")
+        self._store(msg, self.predictions, "skeletons frame")
 
-    def _store(self, msg: PointCloud2, into: dict[int, np.ndarray], what: str) -> None:
+    def _store(self, msg: PointCloud2, into: dict[int, np.ndarray], kind: str) -> None:
+        started = time.perf_counter()
         try:
             into[stamp_ns(msg.header)] = cloud_to_skeletons(msg)[0]
         except MessageError as error:
-            self._diagnostics.drop(what, error)
+            self._diagnostics.drop(f"a {kind}", error)
             return
         self._changed = True
-        self._diagnostics.stats.processed(what.split(" ", 1)[1], 0.0)
+        self._diagnostics.stats.processed(kind, 1000.0 * (time.perf_counter() - started))
 
     def _on_label(self, msg: String) -> None:
         try:

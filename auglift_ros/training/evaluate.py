@@ -108,9 +108,10 @@ def metrics_report(
     return report
 
 
-def markdown_report(report: dict[str, Any], title: str) -> str:
-    """The report as markdown tables: summary, visibility split, per joint, per action."""
-    lines = [f"# {title}", "", f"{report['frames']} frames.", ""]
+def markdown_report(report: dict[str, Any], title: str, intro: str | None = None) -> str:
+    """The report as markdown tables: summary, visibility split, per joint, per action and take;
+    intro replaces the opening "N frames." line."""
+    lines = [f"# {title}", "", intro or f"{report['frames']} frames.", ""]
     lines += ["| MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK@150 % | AUC % |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(f"{report[k]:.1f}" for k in SUMMARY_KEYS) + " |", ""]
     if "by_visibility" in report:
