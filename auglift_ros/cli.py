@@ -68,6 +68,23 @@ def _study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _temporal_study(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from auglift_ros.training.temporal_study import TemporalStudyConfig, run_temporal_study
+
+    config = TemporalStudyConfig.from_yaml(args.config, data_root=args.data_root)
+    if args.seeds is not None:
+        config = replace(config, seeds=tuple(args.seeds))
+    if args.variants is not None:
+        unknown = sorted(set(args.variants) - {v.name for v in config.variants})
+        if unknown:
+            raise ValueError(f"--variants {unknown}: not a variant of {args.config}")
+        config = replace(config, variants=[v for v in config.variants if v.name in args.variants])
+    run_temporal_study(config, args.out)
+    return 0
+
+
 def _pipeline(args: argparse.Namespace) -> int:
     from auglift_ros.pipeline_runner import run_pipeline
 
@@ -203,6 +220,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     study.add_argument("--detector-noise-scale", type=float, help="override simulation.detector_noise_scale")
     study.set_defaults(handler=_study)
+
+    temporal = sub.add_parser(
+        "temporal-study",
+        help="lifter families x window lengths x (xy, uadd), ID and OOD, and reversed / re-timed motion",
+    )
+    temporal.add_argument(
+        "--config", default="config/temporal_study.yaml", help="study config (default: %(default)s)"
+    )
+    temporal.add_argument("--out", default="out/temporal_study", help="output folder (default: %(default)s)")
+    temporal.add_argument("--data-root", help="folder holding the datasets (overrides the config's data_root)")
+    temporal.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
+    temporal.add_argument("--variants", nargs="+", help="only these variants (by name)")
+    temporal.set_defaults(handler=_temporal_study)
 
     make_bag = sub.add_parser(
         "make-bag",

@@ -1,7 +1,8 @@
 """Trained lifters on disk: an ONNX file plus its JSON model card, found by path or by name.
 
 The ONNX file carries the feature codec it was trained with (metadata key `auglift.codec`), so a
-model can never be run with the wrong normalisation; the card next to it (`<stem>.json`) says what
+model can never be run with the wrong normalisation, and a temporal lifter its window
+(`auglift.temporal`: length, which frames it predicts, family), so the node knows what to buffer; the card next to it (`<stem>.json`) says what
 data, settings and licence produced it. Names resolve against the package's `models/` folder (the
 source tree, or `share/auglift_ros/models` once installed).
 """
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from auglift_ros.core.features import FeatureCodec
-from auglift_ros.core.lifters import ModelLoadError, OnnxLifter
+from auglift_ros.core.lifters import TEMPORAL_METADATA_KEY, ModelLoadError, OnnxLifter, WindowSpec
 
 PACKAGE = "auglift_ros"
 CODEC_METADATA_KEY = "auglift.codec"
@@ -70,6 +71,7 @@ class LoadedLifter:
     lifter: OnnxLifter
     codec: FeatureCodec
     card: dict[str, Any]
+    window: WindowSpec = field(default_factory=WindowSpec)
 
     @property
     def path(self) -> Path:
@@ -93,6 +95,7 @@ def load_lifter(model: str | Path, *, device: str = "auto", threads: int | None 
             f"lifter model {path}: codec {codec.feature_set!r} makes {len(codec.channels)} channels "
             f"but the network takes {lifter.in_channels}"
         )
+    window = _window(lifter)
     card_file = card_path(path)
     card: dict[str, Any] = {}
     if card_file.is_file():
@@ -100,4 +103,29 @@ def load_lifter(model: str | Path, *, device: str = "auto", threads: int | None 
             card = json.loads(card_file.read_text())
         except json.JSONDecodeError as exc:
             raise ModelLoadError(f"model card {card_file}: invalid JSON ({exc})") from exc
-    return LoadedLifter(lifter=lifter, codec=codec, card=card)
+    return LoadedLifter(lifter=lifter, codec=codec, card=card, window=window)
+
+
+def _window(lifter: OnnxLifter) -> WindowSpec:
+    """The window from the file's metadata, checked against the network's input and output."""
+    if not lifter.temporal:
+        if TEMPORAL_METADATA_KEY in lifter.metadata:
+            raise ModelLoadError(f"lifter model {lifter.path}: temporal metadata on a single-frame network")
+        return WindowSpec()
+    if TEMPORAL_METADATA_KEY not in lifter.metadata:
+        raise ModelLoadError(
+            f"lifter model {lifter.path}: a {lifter.frames}-frame network without {TEMPORAL_METADATA_KEY!r} "
+            "metadata (which frames it predicts); export it with auglift-ros train"
+        )
+    try:
+        window = WindowSpec.from_json(lifter.metadata[TEMPORAL_METADATA_KEY])
+    except (ValueError, TypeError) as exc:
+        raise ModelLoadError(
+            f"lifter model {lifter.path}: invalid {TEMPORAL_METADATA_KEY!r} metadata ({exc})"
+        ) from exc
+    if (window.frames, window.output_frames) != (lifter.frames, lifter.output_frames):
+        raise ModelLoadError(
+            f"lifter model {lifter.path}: metadata says {window.frames} frames in, {window.output_frames} out, "
+            f"but the network takes {lifter.frames} and gives {lifter.output_frames}"
+        )
+    return window

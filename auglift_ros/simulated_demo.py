@@ -84,8 +84,7 @@ def run_demo(out_dir: str | Path, seed: int = 0, quick: bool = False) -> int:
         path = export_onnx(
             model,
             out / f"demo_{name}.onnx",
-            num_joints=17,
-            in_channels=features.shape[-1],
+            input_shape=features.shape[1:],
             metadata={CODEC_METADATA_KEY: json.dumps(codec.to_dict())},
         )
         lifter = load_lifter(path)  # the runtime path: codec read back from the ONNX metadata

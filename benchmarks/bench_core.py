@@ -72,7 +72,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for blocks in (2, 3):  # Martinez et al.'s default, and the paper's best AugLift setting
             model = SimpleBaseline(SimpleBaselineConfig(in_channels=channels, hidden=1024, blocks=blocks))
-            path = export_onnx(model, Path(tmp) / f"lifter{blocks}.onnx", num_joints=17, in_channels=channels)
+            path = export_onnx(model, Path(tmp) / f"lifter{blocks}.onnx", input_shape=(17, channels))
             time_lifter(OnnxLifter(path, device="cpu"), f"h1024 x{blocks} blocks")
     for name in available_models():  # the shipped models, as the node loads them
         lifter = load_lifter(name, device="cpu").lifter

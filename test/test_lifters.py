@@ -46,7 +46,7 @@ def make_model(in_channels: int, *, seed: int = 0, blocks: int = 2) -> SimpleBas
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimpleBaseline, Path]:
     model = make_model(4)
-    path = export_onnx(model, tmp_path_factory.mktemp("onnx") / "lifter.onnx", num_joints=K, in_channels=4)
+    path = export_onnx(model, tmp_path_factory.mktemp("onnx") / "lifter.onnx", input_shape=(K, 4))
     return model, path
 
 
@@ -151,7 +151,7 @@ def test_empty_batch(exported):
 def test_export_uses_eval_mode_restores_mode_and_creates_parents(tmp_path):
     model = make_model(2)
     model.train()
-    path = export_onnx(model, tmp_path / "a" / "b" / "m.onnx", num_joints=K, in_channels=2)
+    path = export_onnx(model, tmp_path / "a" / "b" / "m.onnx", input_shape=(K, 2))
     assert path.is_file()
     assert model.training
     model.eval()
@@ -164,7 +164,7 @@ def test_export_uses_eval_mode_restores_mode_and_creates_parents(tmp_path):
 def test_metadata_round_trip(tmp_path):
     norm = json.dumps({"xy": "root_relative_bbox", "depth_scale": 0.001, "channels": ["x", "y", "conf"]})
     meta = {"normalisation": norm, "joint_layout": "h36m17"}
-    path = export_onnx(make_model(3), tmp_path / "m.onnx", num_joints=K, in_channels=3, metadata=meta)
+    path = export_onnx(make_model(3), tmp_path / "m.onnx", input_shape=(K, 3), metadata=meta)
     lifter = OnnxLifter(path, device="cpu")
     assert lifter.metadata == meta
     assert json.loads(lifter.metadata["normalisation"])["depth_scale"] == 0.001
@@ -172,9 +172,7 @@ def test_metadata_round_trip(tmp_path):
 
 def test_metadata_must_be_strings(tmp_path):
     with pytest.raises(TypeError, match="depth_scale"):
-        export_onnx(
-            make_model(2), tmp_path / "m.onnx", num_joints=K, in_channels=2, metadata={"depth_scale": 1.0}
-        )
+        export_onnx(make_model(2), tmp_path / "m.onnx", input_shape=(K, 2), metadata={"depth_scale": 1.0})
     assert not (tmp_path / "m.onnx").exists()
 
 
@@ -219,8 +217,8 @@ class _TwoDOut(torch.nn.Module):
 
 
 def test_wrong_interface(tmp_path):
-    path = export_onnx(_TwoDOut(), tmp_path / "m.onnx", num_joints=K, in_channels=2)
-    with pytest.raises(ModelLoadError, match=r"\(batch, K, 3\)") as info:
+    path = export_onnx(_TwoDOut(), tmp_path / "m.onnx", input_shape=(K, 2))
+    with pytest.raises(ModelLoadError, match=r"\(batch, \[T_out,\] K, 3\)") as info:
         OnnxLifter(path)
     assert str(path) in str(info.value)
 

@@ -207,9 +207,9 @@ class FeatureCodec:
 def drop_channels(
     features: np.ndarray, mask: np.ndarray, probability: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Training-time channel dropout: with `probability`, a person's masked channels (all joints)
-    become NO_INFORMATION, so the lifter learns a defined answer when confidence or depth is absent."""
+    """Training-time channel dropout: with `probability`, a sample's masked channels (all joints, and
+    all frames of a temporal window) become NO_INFORMATION, so the lifter learns a defined answer when
+    confidence or depth is absent. features: (B, ..., C)."""
     dropped = rng.random(features.shape[0]) < probability
-    out = features.copy()
-    out[np.ix_(dropped, np.arange(features.shape[1]), np.flatnonzero(mask))] = NO_INFORMATION
-    return out
+    selected = dropped.reshape(-1, *[1] * (features.ndim - 1)) & np.asarray(mask, bool)
+    return np.where(selected, np.asarray(NO_INFORMATION, features.dtype), features)

@@ -107,18 +107,13 @@ def simulate_frames(
             f"depth_error_scale and detector_noise_scale must be non-negative, "
             f"got {depth_error_scale} and {detector_noise_scale}"
         )
-    depth_codecs = {codec.feature_set: codec for codec in codecs if codec.uses_depth}
-    reach = max(
-        [c.uadd.r_max for c in depth_codecs.values()] + [c.v1_radius for c in depth_codecs.values()] + [0]
-    )
-    reach += BLUR_SUPPORT_PX
+    sampler = _DepthSampler(codecs, image_size, depth_error_scale)
     width, height = image_size
     count = len(poses)
     keypoints = np.empty((count, 17, 2))
     confidence = np.empty((count, 17))
     visible = np.empty((count, 17), bool)
     joints_cam = np.empty((count, 17, 3))
-    samples: dict[str, list[np.ndarray]] = {name: [] for name in depth_codecs}
     frame_rngs = rng.spawn(count)
     for i in tqdm(range(count), desc="simulate", unit="frame", disable=not progress):
         scene_rng, depth_rng = frame_rngs[i].spawn(2)
@@ -130,27 +125,59 @@ def simulate_frames(
             pixels = camera.project(joints)
             if np.all((pixels >= 0) & (pixels < (width, height))):
                 break
-        depth = render_depth(camera, joints[None], floor=floor_plane(rotation, translation))
-        seen = joint_visibility(depth, joints[None], camera)
-        detected, conf = simulate_detector(
-            pixels[None], seen, keypoint_box_scale(pixels[None]), scene_rng, noise_scale=detector_noise_scale
+        keypoints[i], confidence[i], visible[i] = sampler.observe(
+            camera, joints, floor_plane(rotation, translation), scene_rng, depth_rng, detector_noise_scale
         )
-        if depth_codecs:
-            rows, cols, offset = _sampling_window(detected[0], reach, image_size)
-            estimate = simulate_monocular_depth(depth[rows, cols], depth_rng, error_scale=depth_error_scale)
-            for name, codec in depth_codecs.items():
-                samples[name].append(codec.sample_depth(estimate, detected - offset, conf)[0])
-        keypoints[i], confidence[i], visible[i], joints_cam[i] = detected[0], conf[0], seen[0], joints
+        joints_cam[i] = joints
     return SimulatedFrames(
         image_size=image_size,
         keypoints=keypoints,
         confidence=confidence,
         visible=visible,
         joints_cam=joints_cam,
-        depth_inputs={
-            name: np.stack(values) if values else np.empty((0, 17)) for name, values in samples.items()
-        },
+        depth_inputs=sampler.stacked(),
     )
+
+
+class _DepthSampler:
+    """Renders one person, detects it, and keeps only the depth samples the codecs need (from a crop
+    of the simulated depth estimate: the full image is large and the samples are the same)."""
+
+    def __init__(
+        self, codecs: Sequence[FeatureCodec], image_size: tuple[int, int], error_scale: float
+    ) -> None:
+        self.codecs = {codec.feature_set: codec for codec in codecs if codec.uses_depth}
+        radii = [c.uadd.r_max for c in self.codecs.values()] + [c.v1_radius for c in self.codecs.values()]
+        self.reach = max([*radii, 0]) + BLUR_SUPPORT_PX
+        self.image_size = image_size
+        self.error_scale = error_scale
+        self.samples: dict[str, list[np.ndarray]] = {name: [] for name in self.codecs}
+
+    def observe(
+        self,
+        camera: PinholeCamera,
+        joints: np.ndarray,
+        floor: tuple[np.ndarray, float],
+        scene_rng: np.random.Generator,
+        depth_rng: np.random.Generator,
+        noise_scale: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(detected keypoints (17, 2), confidence (17,), visible (17,)) for joints in the camera."""
+        pixels = camera.project(joints)
+        depth = render_depth(camera, joints[None], floor=floor)
+        seen = joint_visibility(depth, joints[None], camera)
+        detected, conf = simulate_detector(
+            pixels[None], seen, keypoint_box_scale(pixels[None]), scene_rng, noise_scale=noise_scale
+        )
+        if self.codecs:
+            rows, cols, offset = _sampling_window(detected[0], self.reach, self.image_size)
+            estimate = simulate_monocular_depth(depth[rows, cols], depth_rng, error_scale=self.error_scale)
+            for name, codec in self.codecs.items():
+                self.samples[name].append(codec.sample_depth(estimate, detected - offset, conf)[0])
+        return detected[0], conf[0], seen[0]
+
+    def stacked(self) -> dict[str, np.ndarray]:
+        return {name: np.stack(v) if v else np.empty((0, 17)) for name, v in self.samples.items()}
 
 
 SEQUENCE_VIEW_DRAWS = 40
@@ -237,3 +264,79 @@ def simulate_sequence(
             visible=seen[0],
             depth=simulate_monocular_depth(depth, depth_rng, error_scale=depth_error_scale),
         )
+
+
+@dataclass
+class SimulatedClips:
+    """Whole takes, each seen by one fixed camera, frame after frame: what a temporal lifter trains on.
+
+    `frames` holds all clips back to back; `lengths` says where each clip ends.
+    """
+
+    frames: SimulatedFrames
+    lengths: np.ndarray  # (clips,) frames per clip
+    views: list[SequenceView]
+
+    @property
+    def starts(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(int)
+
+    def clip_slices(self) -> list[slice]:
+        return [slice(int(a), int(a + n)) for a, n in zip(self.starts, self.lengths, strict=True)]
+
+
+def simulate_views(
+    views: Sequence[SequenceView],
+    rng: np.random.Generator,
+    codecs: Sequence[FeatureCodec],
+    *,
+    depth_error_scale: float = 1.0,
+    detector_noise_scale: float = 0.5,
+    progress: bool = False,
+) -> SimulatedClips:
+    """Detections and depth samples for every frame of every view, as simulate_frames makes them
+    per frame (fresh detector noise and depth-model error each frame), but with the view's camera."""
+    if not views:
+        raise ValueError("no views to simulate")
+    image_size = (views[0].camera.width, views[0].camera.height)
+    sampler = _DepthSampler(codecs, image_size, depth_error_scale)
+    observed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    bar = tqdm(
+        total=sum(len(v.joints_cam) for v in views), desc="simulate clips", unit="frame", disable=not progress
+    )
+    for view, view_rng in zip(views, rng.spawn(len(views)), strict=True):
+        floor = floor_plane(view.rotation, view.translation)
+        for joints, frame_rng in zip(view.joints_cam, view_rng.spawn(len(view.joints_cam)), strict=True):
+            scene_rng, depth_rng = frame_rng.spawn(2)
+            observed.append(
+                sampler.observe(view.camera, joints, floor, scene_rng, depth_rng, detector_noise_scale)
+            )
+            bar.update()
+    bar.close()
+    keypoints, confidence, visible = (np.stack(column) for column in zip(*observed, strict=True))
+    return SimulatedClips(
+        frames=SimulatedFrames(
+            image_size=image_size,
+            keypoints=keypoints,
+            confidence=confidence,
+            visible=visible,
+            joints_cam=np.concatenate([v.joints_cam for v in views]),
+            depth_inputs=sampler.stacked(),
+        ),
+        lengths=np.array([len(v.joints_cam) for v in views]),
+        views=list(views),
+    )
+
+
+def change_speed(view: SequenceView, factor: float) -> SequenceView:
+    """The same take played `factor` times faster (0.5: half speed), by linear interpolation of the
+    camera-frame joints: the motion-brittleness test of the AugLift paper (its Table 9)."""
+    if not factor > 0:
+        raise ValueError(f"speed factor must be positive, got {factor}")
+    count = len(view.joints_cam)
+    times = np.arange(0.0, count - 1 + 1e-9, factor) if count > 1 else np.zeros(1)
+    low = np.floor(times).astype(int)
+    high = np.minimum(low + 1, count - 1)
+    weight = (times - low)[:, None, None]
+    joints = (1.0 - weight) * view.joints_cam[low] + weight * view.joints_cam[high]
+    return SequenceView(view.camera, view.rotation, view.translation, joints)

@@ -310,8 +310,7 @@ def fit_and_export(
     onnx_path = export_onnx(
         model,
         out / f"{job.model_name}.onnx",
-        num_joints=features.shape[1],
-        in_channels=features.shape[-1],
+        input_shape=features.shape[1:],
         metadata={CODEC_METADATA_KEY: json.dumps(codec.to_dict())},
     )
     torch.save(

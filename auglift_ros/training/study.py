@@ -100,7 +100,8 @@ class StudyConfig:
         )
 
 
-def _row(report: dict[str, Any]) -> dict[str, float]:
+def summary_row(report: dict[str, Any]) -> dict[str, float]:
+    """The figures a study table reports for one evaluation."""
     return {k: report[k] for k in SUMMARY_KEYS} | {
         "mpjpe_visible": report["by_visibility"]["visible"]["mpjpe"],
         "mpjpe_occluded": report["by_visibility"]["occluded"]["mpjpe"],
@@ -151,7 +152,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
                     runs.append(
                         {"train": train_name, "test": test_name, "split": split, "seed": seed}
                         | {"feature_set": feature_set}
-                        | _row(report)
+                        | summary_row(report)
                     )
     summary = aggregate(runs, config.feature_sets)
     results = {
@@ -176,30 +177,31 @@ def _config_dict(config: StudyConfig) -> dict[str, Any]:
     return values
 
 
-def aggregate(runs: list[dict[str, Any]], feature_sets: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Mean and standard deviation over seeds per (train, split, feature set), and the per-seed paired
-    relative MPJPE change against `xy` (negative = lower error than xy)."""
-    groups: dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]] = {}
+def aggregate(
+    runs: list[dict[str, Any]],
+    feature_sets: tuple[str, ...],
+    by: tuple[str, ...] = ("train", "split", "test"),
+) -> list[dict[str, Any]]:
+    """Mean and standard deviation over seeds per group (the `by` keys) and feature set, and the
+    per-seed paired relative MPJPE change against `xy` (negative = lower error than xy)."""
+    groups: dict[tuple[Any, ...], dict[str, list[dict[str, Any]]]] = {}
     for run in runs:
-        key = (run["train"], run["split"], run["test"])
+        key = tuple(run[k] for k in by)
         groups.setdefault(key, {}).setdefault(run["feature_set"], []).append(run)
     summary = []
-    for (train, split, test), by_set in groups.items():
+    for key, by_set in groups.items():
         baseline = {r["seed"]: r["mpjpe"] for r in by_set.get("xy", [])}
         for feature_set in feature_sets:
             rows = by_set.get(feature_set, [])
             if not rows:
                 continue
-            entry: dict[str, Any] = {
-                "train": train,
-                "split": split,
-                "test": test,
+            entry: dict[str, Any] = dict(zip(by, key, strict=True)) | {
                 "feature_set": feature_set,
                 "seeds": len(rows),
             }
-            for key in REPORTED:
-                values = np.array([r[key] for r in rows], dtype=float)
-                entry[key] = {
+            for name in REPORTED:
+                values = np.array([r[name] for r in rows], dtype=float)
+                entry[name] = {
                     "mean": float(values.mean()),
                     "std": float(values.std(ddof=1) if len(values) > 1 else 0),
                 }

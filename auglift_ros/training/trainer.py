@@ -1,4 +1,4 @@
-"""Supervised training of a SimpleBaseline lifter on (features, root-relative 3D joints).
+"""Supervised training of a lifter (any family) on (features, root-relative 3D joints).
 
 Features come from `FeatureCodec.encode` and targets are root-relative joints in metres in the
 camera frame; the loss is MPJPE itself. Confidence and depth channel dropout (method.md, 2.7) is
@@ -7,6 +7,7 @@ applied per person and batch with `drop_channels`, so the model learns what "no 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -14,7 +15,8 @@ import torch
 from tqdm import tqdm
 
 from auglift_ros.core.features import DEPTH_CHANNELS, FeatureCodec, drop_channels
-from auglift_ros.core.lifters import SimpleBaseline, SimpleBaselineConfig
+from auglift_ros.core.lifters import SimpleBaseline, SimpleBaselineConfig, build_lifter
+from auglift_ros.core.lifters.config import LifterConfig
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ def mpjpe_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(prediction - target, dim=-1).mean()
 
 
+Batches = Callable[[np.random.Generator], Iterator[tuple[np.ndarray, np.ndarray]]]
+"""One epoch of (features, targets) batches, drawn with the given generator."""
+
+
 def train_lifter(
     features: np.ndarray,
     targets: np.ndarray,
@@ -57,18 +63,40 @@ def train_lifter(
     *,
     progress: bool = True,
 ) -> tuple[SimpleBaseline, list[float]]:
-    """Train a SimpleBaseline; returns the model in eval mode and the mean loss of each epoch."""
+    """Train a SimpleBaseline on per-frame samples; returns the model in eval mode and the mean loss
+    of each epoch."""
     if features.shape[:2] != targets.shape[:2] or targets.shape[-1] != 3:
         raise ValueError(f"features {features.shape} and targets {targets.shape} do not pair up")
-    if features.shape[-1] != len(codec.channels):
-        raise ValueError(
-            f"features have {features.shape[-1]} channels, codec {codec.feature_set!r} expects "
-            f"{len(codec.channels)}"
-        )
+
+    def epoch(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        order = rng.permutation(len(features))
+        for start in range(0, len(order), config.batch_size):
+            index = order[start : start + config.batch_size]
+            yield features[index], targets[index]
+
+    return fit(model_config, epoch, codec, config, progress=progress)
+
+
+def fit(
+    model_config: LifterConfig,
+    epoch: Batches,
+    codec: FeatureCodec,
+    config: TrainConfig,
+    *,
+    progress: bool = True,
+) -> tuple[torch.nn.Module, list[float]]:
+    """Build and train a lifter of any family on the batches `epoch` draws (features (B, ..., C),
+    targets (B, ..., 3)): channel dropout per sample, MPJPE loss, Adam with exponential decay. The
+    seed fixes the initial weights too. The model ends in eval mode."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     rng = np.random.default_rng(config.seed)
-    model = SimpleBaseline(model_config)
+    model = build_lifter(model_config)
+    channels = model_config.in_channels
+    if channels != len(codec.channels):
+        raise ValueError(
+            f"the model takes {channels} channels, codec {codec.feature_set!r} makes {len(codec.channels)}"
+        )
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=config.lr_decay_per_epoch)
     dropouts = [
@@ -76,26 +104,28 @@ def train_lifter(
         (codec.channel_mask(DEPTH_CHANNELS), config.depth_dropout),
     ]
     dropouts = [(mask, p) for mask, p in dropouts if mask.any() and p > 0]
-    target_tensor = torch.as_tensor(targets, dtype=torch.float32)
     history: list[float] = []
-    epochs = tqdm(range(config.epochs), desc=f"train {codec.feature_set}", disable=not progress, unit="epoch")
+    name = f"train {model.config.window.family} {codec.feature_set}"
+    epochs = tqdm(range(config.epochs), desc=name, disable=not progress, unit="epoch")
     for _ in epochs:
         model.train()
-        order = rng.permutation(len(features))
         total, seen = 0.0, 0
-        for start in range(0, len(order), config.batch_size):
-            index = order[start : start + config.batch_size]
-            if len(index) < 2:  # BatchNorm needs two samples
+        for batch, target in epoch(rng):
+            if len(batch) < 2:  # BatchNorm needs two samples
                 continue
-            batch = features[index]
+            if batch.shape[-1] != channels:
+                raise ValueError(
+                    f"features have {batch.shape[-1]} channels, codec {codec.feature_set!r} expects {channels}"
+                )
             for mask, probability in dropouts:
                 batch = drop_channels(batch, mask, probability, rng)
-            loss = mpjpe_loss(model(torch.as_tensor(batch, dtype=torch.float32)), target_tensor[index])
+            prediction = model(torch.as_tensor(batch, dtype=torch.float32))
+            loss = mpjpe_loss(prediction, torch.as_tensor(target, dtype=torch.float32))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += loss.item() * len(index)
-            seen += len(index)
+            total += loss.item() * len(batch)
+            seen += len(batch)
         schedule.step()
         history.append(total / max(seen, 1))
         epochs.set_postfix(loss_mm=f"{1000 * history[-1]:.1f}")

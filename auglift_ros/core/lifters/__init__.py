@@ -10,22 +10,41 @@ import importlib
 from typing import Any
 
 from auglift_ros.core.lifters.runtime import OnnxLifter
+from auglift_ros.core.lifters.temporal import (
+    TEMPORAL_METADATA_KEY,
+    PersonWindows,
+    WindowSpec,
+    predict_sequence,
+)
 from auglift_ros.core.onnx_session import ModelLoadError, cuda_available, select_providers
 
 _TORCH_NAMES = {
+    "DSTformer": "transformers",
+    "DSTformerConfig": "transformers",
+    "FAMILIES": "families",
+    "PoseFormer": "transformers",
+    "PoseFormerConfig": "transformers",
     "SimpleBaseline": "simple_baseline",
     "SimpleBaselineConfig": "simple_baseline",
+    "VideoPose3D": "videopose3d",
+    "VideoPose3DConfig": "videopose3d",
+    "build_lifter": "families",
+    "export_lifter": "families",
     "export_onnx": "export",
+    "lifter_config": "families",
+    "sample_shape": "families",
 }
 
 __all__ = [
+    "TEMPORAL_METADATA_KEY",
     "ModelLoadError",
     "OnnxLifter",
-    "SimpleBaseline",
-    "SimpleBaselineConfig",
+    "PersonWindows",
+    "WindowSpec",
     "cuda_available",
-    "export_onnx",
+    "predict_sequence",
     "select_providers",
+    *_TORCH_NAMES,
 ]
 
 

@@ -54,12 +54,11 @@ def export_onnx(
     model: nn.Module,
     path: str | Path,
     *,
-    num_joints: int,
-    in_channels: int,
+    input_shape: tuple[int, ...],
     metadata: dict[str, str] | None = None,
     opset: int = 17,
 ) -> Path:
-    """Write ``model`` as ONNX with input (batch, K, C) and output (batch, K, 3); return the path.
+    """Write ``model`` as ONNX with input (batch, *input_shape) and a dynamic batch axis; return the path.
 
     The model is exported in eval mode (BatchNorm on running statistics, Dropout off), otherwise
     the graph would not match inference behaviour, with BatchNorm folded into the Linear layers; the
@@ -72,8 +71,8 @@ def export_onnx(
     path.parent.mkdir(parents=True, exist_ok=True)
     exported = fold_batch_norm(model)
     # Batch 2 rather than 1 so the tracer cannot specialise on a singleton batch dimension.
-    dummy = torch.zeros(2, num_joints, in_channels, dtype=torch.float32)
-    # The TorchScript exporter is used deliberately: a plain MLP needs nothing newer, and it avoids
+    dummy = torch.zeros(2, *input_shape, dtype=torch.float32)
+    # The TorchScript exporter is used deliberately: these networks need nothing newer, and it avoids
     # the dynamo exporter's onnxscript dependency. Its deprecation notices are only noise here.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -7,45 +7,26 @@ normalisation lives outside it and travels with the exported file as metadata.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from auglift_ros.core.lifters.config import LifterConfig
+
 
 @dataclass
-class SimpleBaselineConfig:
+class SimpleBaselineConfig(LifterConfig):
     """Architecture hyper-parameters; serialisable so a checkpoint can rebuild its own model."""
 
-    num_joints: int = 17
-    in_channels: int = 2
     hidden: int = 1024
     blocks: int = 2
     dropout: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("num_joints", "in_channels", "hidden", "blocks"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
-            raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON checkpoints and ONNX metadata."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SimpleBaselineConfig:
-        """Inverse of ``to_dict``; unknown keys are rejected so typos do not pass silently."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown SimpleBaselineConfig field(s): {', '.join(unknown)}")
-        return cls(**data)
+        super().__post_init__()
+        self.check_positive("hidden", "blocks")
+        self.check_dropout()
 
 
 def _dense(in_features: int, out_features: int, dropout: float) -> list[nn.Module]:

@@ -1,0 +1,429 @@
+"""`auglift-ros temporal-study`: lifter families x window lengths x (xy, uadd), in and out of
+distribution, and the motion-brittleness check (the AugLift paper's Tables 3 and 9, our data).
+
+Per direction and seed, clips of the training takes are simulated once (one fixed camera per clip)
+and every variant (family and window) and feature set trains on them, so the comparison is paired:
+only the lifter and its input differ. Test clips: held-out takes of the training dataset (ID) and
+takes of the other dataset (OOD), plus the ID clips played reversed and at other speeds (motion the
+lifters never saw, made of poses they did). Every model is exported to ONNX and evaluated through ONNX
+Runtime, symmetric windows seeing the future as offline evaluation allows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from auglift_ros.core.features import FeatureCodec, mean_box_size
+from auglift_ros.data.simulate import SequenceView, SimulatedClips, change_speed, simulate_views
+from auglift_ros.models import CARD_SUFFIX, CODEC_METADATA_KEY, load_lifter
+from auglift_ros.training.clips import WindowSampler, clip_views, draw_clips, predict_clips
+from auglift_ros.training.evaluate import metrics_report
+from auglift_ros.training.frames import split_takes
+from auglift_ros.training.job import ConfigError, SimulationConfig, load_takes, read_yaml_mapping, sha256_of
+from auglift_ros.training.study import aggregate, summary_row
+
+SPLITS = {"in_distribution": "ID", "out_of_distribution": "OOD"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One lifter architecture of the study: a family and its settings (window length included)."""
+
+    name: str
+    family: str
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def model_values(self, in_channels: int) -> dict[str, Any]:
+        return {**self.model, "in_channels": in_channels}
+
+    def frames(self) -> int:
+        from auglift_ros.core.lifters import lifter_config
+
+        return lifter_config(self.family, self.model_values(2)).window.frames
+
+
+@dataclass(frozen=True)
+class TemporalStudyConfig:
+    """See config/temporal_study.yaml, which documents every entry."""
+
+    datasets: dict[str, str]
+    directions: list[tuple[str, str]]
+    variants: list[Variant]
+    feature_sets: tuple[str, ...] = ("xy", "uadd")
+    seeds: tuple[int, ...] = (0, 1, 2)
+    fps: float = 30.0
+    train_frames: int = 12000
+    test_frames: int = 3000
+    max_clip_frames: int = 300
+    hold_out_every: int = 5
+    samples_per_epoch: int = 3000
+    reversed_test: bool = True
+    speeds: tuple[float, ...] = (0.5, 2.0)
+    simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    features: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, data_root: str | Path | None = None) -> TemporalStudyConfig:
+        path = Path(path)
+        values = read_yaml_mapping(path, "temporal study config")
+        known = set(cls.__dataclass_fields__) | {"data_root"}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"temporal study config {path}: unknown key(s) {unknown}")
+        root = Path(data_root if data_root is not None else values.pop("data_root", "."))
+        values.pop("data_root", None)
+        try:
+            values["datasets"] = {k: str(root / v) for k, v in values["datasets"].items()}
+            values["directions"] = [(d["train"], d["test_ood"]) for d in values["directions"]]
+            values["variants"] = [Variant(**v) for v in values["variants"]]
+            for key in ("feature_sets", "seeds", "speeds"):
+                if key in values:
+                    values[key] = tuple(values[key])
+            if "simulation" in values:
+                sim = dict(values["simulation"])
+                sim["image_size"] = tuple(sim.get("image_size", (640, 480)))
+                values["simulation"] = SimulationConfig(**sim)
+            config = cls(**values)
+            for variant in config.variants:
+                variant.frames()  # validates the family and its settings now, not after an hour
+            config.train_config(0)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"temporal study config {path}: {exc!r}") from exc
+        missing = [d for pair in config.directions for d in pair if d not in config.datasets]
+        names = [v.name for v in config.variants]
+        if missing or len(set(names)) != len(names):
+            raise ConfigError(
+                f"temporal study config {path}: unknown datasets {missing} or repeated variant names"
+            )
+        return config
+
+    def codec(self, feature_set: str, train_box_size: float | None = None) -> FeatureCodec:
+        values = {**self.features, "feature_set": feature_set}
+        if train_box_size is not None:
+            values["train_box_size"] = train_box_size
+        return FeatureCodec.from_dict(values)
+
+    def train_config(self, seed: int):  # noqa: ANN201 (TrainConfig imports torch)
+        from auglift_ros.training.trainer import TrainConfig
+
+        return TrainConfig(**{**self.training, "seed": seed})
+
+
+def motion_variants(
+    views: list[SequenceView], reversed_test: bool, speeds: tuple[float, ...]
+) -> dict[str, list[SequenceView]]:
+    """The ID test clips as new motion: played backwards, and faster or slower (same cameras)."""
+    out: dict[str, list[SequenceView]] = {}
+    if reversed_test:
+        out["reversed"] = [
+            SequenceView(v.camera, v.rotation, v.translation, v.joints_cam[::-1].copy()) for v in views
+        ]
+    for speed in speeds:
+        out[f"speed_{speed:g}x"] = [change_speed(v, speed) for v in views]
+    return out
+
+
+def _clip_actions(clips: list, lengths: np.ndarray) -> np.ndarray:
+    return np.concatenate([[c.action] * int(n) for c, n in zip(clips, lengths, strict=True)]).astype(object)
+
+
+def train_variant(
+    config: TemporalStudyConfig,
+    variant: Variant,
+    feature_set: str,
+    seed: int,
+    train: SimulatedClips,
+    out_dir: Path,
+    *,
+    progress: bool = True,
+) -> Path:
+    """Train one variant on the clips, export it to ONNX with its codec and window, write its card."""
+    import torch
+
+    from auglift_ros.core.lifters import export_lifter, lifter_config
+    from auglift_ros.training.trainer import fit
+
+    started = time.perf_counter()
+    codec = config.codec(feature_set, mean_box_size(train.frames.keypoints))
+    model_config = lifter_config(variant.family, variant.model_values(len(codec.channels)))
+    sampler = WindowSampler(train, codec, model_config.window)
+    train_config = config.train_config(seed)
+    model, history = fit(
+        model_config,
+        lambda rng: sampler.epoch(rng, config.samples_per_epoch, train_config.batch_size),
+        codec,
+        train_config,
+        progress=progress,
+    )
+    path = export_lifter(
+        model,
+        out_dir / f"{variant.name}_{feature_set}.onnx",
+        {CODEC_METADATA_KEY: json.dumps(codec.to_dict())},
+    )
+    torch.save(
+        {"model_config": model_config.to_dict(), "family": variant.family, "state_dict": model.state_dict()},
+        path.with_suffix(".pt"),
+    )
+    card = {
+        "name": path.stem,
+        "model": {
+            "file": path.name,
+            "sha256": sha256_of(path),
+            "family": variant.family,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            **model_config.to_dict(),
+        },
+        "window": asdict(model_config.window),
+        "input": {"feature_set": feature_set, "channels": list(codec.channels), "codec": codec.to_dict()},
+        "training": train_config.to_dict()
+        | {
+            "samples_per_epoch": config.samples_per_epoch,
+            "clips": len(train.lengths),
+            "frames": int(train.lengths.sum()),
+        },
+        "final_loss_mm": round(1000.0 * history[-1], 2),
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    path.with_suffix(CARD_SUFFIX).write_text(json.dumps(card, indent=2))
+    return path
+
+
+def run_temporal_study(
+    config: TemporalStudyConfig, out_dir: str | Path, *, progress: bool = True
+) -> dict[str, Any]:
+    """Every (direction, seed, variant, feature set): train, export, evaluate; write the aggregate."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    runs: list[dict[str, Any]] = []
+    sim = config.simulation
+    size = tuple(sim.image_size)
+    codecs = [config.codec(fs) for fs in config.feature_sets]
+
+    def simulate(views: list[SequenceView], rng: np.random.Generator) -> SimulatedClips:
+        return simulate_views(
+            views,
+            rng,
+            codecs,
+            depth_error_scale=sim.depth_error_scale,
+            detector_noise_scale=sim.detector_noise_scale,
+            progress=progress,
+        )
+
+    for train_name, ood_name in config.directions:
+        takes, held_out = split_takes(load_takes([config.datasets[train_name]]), config.hold_out_every)
+        ood_takes = load_takes([config.datasets[ood_name]])
+        for seed in config.seeds:
+            rng = np.random.default_rng(seed)
+            if progress:
+                print(f"[temporal-study] train on {train_name}, seed {seed}: simulating clips", flush=True)
+            draw = {"fps": config.fps, "max_clip_frames": config.max_clip_frames}
+            train = simulate(clip_views(draw_clips(takes, config.train_frames, rng, **draw), rng, size), rng)
+            tests: dict[str, tuple[SimulatedClips, np.ndarray, str]] = {}
+            for split, split_takes_, test_name in (
+                ("in_distribution", held_out, train_name),
+                ("out_of_distribution", ood_takes, ood_name),
+            ):
+                clips = draw_clips(split_takes_, config.test_frames, rng, **draw)
+                views = clip_views(clips, rng, size)
+                tests[split] = (
+                    simulate(views, rng),
+                    _clip_actions(clips, np.array([len(c.joints) for c in clips])),
+                    test_name,
+                )
+                if split == "in_distribution":
+                    for motion, changed in motion_variants(
+                        views, config.reversed_test, config.speeds
+                    ).items():
+                        simulated = simulate(changed, rng)
+                        actions = _clip_actions(clips, simulated.lengths)
+                        tests[f"in_distribution_{motion}"] = (simulated, actions, train_name)
+            run_dir = out / f"train_{train_name}" / f"seed{seed}"
+            for variant in config.variants:
+                for feature_set in config.feature_sets:
+                    path = train_variant(
+                        config, variant, feature_set, seed, train, run_dir, progress=progress
+                    )
+                    model = load_lifter(path)
+                    for split, (clips, actions, test_name) in tests.items():
+                        report = metrics_report(
+                            predict_clips(model, clips),
+                            clips.frames.targets,
+                            visible=clips.frames.visible,
+                            actions=actions,
+                        )
+                        runs.append(
+                            {"train": train_name, "test": test_name, "split": split, "seed": seed}
+                            | {"variant": variant.name, "family": variant.family, "frames": variant.frames()}
+                            | {"feature_set": feature_set}
+                            | summary_row(report)
+                        )
+                    if progress:
+                        mine = [
+                            r
+                            for r in runs
+                            if (r["variant"], r["feature_set"], r["seed"], r["train"])
+                            == (variant.name, feature_set, seed, train_name)
+                        ]
+                        print(
+                            "[temporal-study] "
+                            + variant.name
+                            + f" {feature_set} seed {seed}: "
+                            + ", ".join(f"{r['split']} {r['mpjpe']:.1f}" for r in mine),
+                            flush=True,
+                        )
+                    (out / "runs.json").write_text(
+                        json.dumps(runs, indent=2)
+                    )  # partial results survive an interruption
+    summary = aggregate(
+        runs, config.feature_sets, by=("train", "split", "test", "variant", "family", "frames")
+    )
+    results = {
+        "config": _config_dict(config),
+        "seconds": round(time.perf_counter() - started, 1),
+        "runs": runs,
+        "summary": summary,
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.md").write_text(temporal_markdown(summary, config.feature_sets))
+    plot_temporal(summary, out / "results.png")
+    if progress:
+        print(temporal_markdown(summary, config.feature_sets))
+        print(f"[temporal-study] results.json, results.md and results.png in {out} ({results['seconds']} s)")
+    return results
+
+
+def _config_dict(config: TemporalStudyConfig) -> dict[str, Any]:
+    values = asdict(config)
+    values["directions"] = [{"train": a, "test_ood": b} for a, b in config.directions]
+    return values
+
+
+def _cell(entry: dict[str, Any] | None, key: str = "mpjpe") -> str:
+    return "" if entry is None else f"{entry[key]['mean']:.1f} ± {entry[key]['std']:.1f}"
+
+
+def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ...]) -> str:
+    """Table 1: MPJPE per variant, feature set and ID/OOD, with the paired change of each feature set
+    against xy. Table 2: ID MPJPE on the original, reversed and re-timed clips, and the change."""
+    index = {(e["train"], e["split"], e["variant"], e["feature_set"]): e for e in summary}
+    variants = list(dict.fromkeys((e["train"], e["variant"], e["family"], e["frames"]) for e in summary))
+    others = [fs for fs in feature_sets if fs != "xy"]
+    head = "| train | family | frames | test | " + " | ".join(f"{fs} MPJPE mm" for fs in feature_sets)
+    head += (
+        "".join(f" | {fs} vs xy" for fs in others)
+        + " | "
+        + " | ".join(f"{fs} P-MPJPE mm" for fs in feature_sets)
+        + " |"
+    )
+    lines = [head, "|" + "---|" * (4 + 2 * len(feature_sets) + len(others))]
+    for split, short in SPLITS.items():
+        for train, variant, family, frames in variants:
+            row = [index.get((train, split, variant, fs)) for fs in feature_sets]
+            if not any(row):
+                continue
+            test = next(e["test"] for e in row if e)
+            changes = []
+            for fs in others:
+                change = (index.get((train, split, variant, fs)) or {}).get("mpjpe_change_vs_xy_pct")
+                changes.append("" if change is None else f"{change['mean']:+.1f}% ± {change['std']:.1f}")
+            lines.append(
+                f"| {train} | {family} | {frames} | {test} ({short}) | "
+                + " | ".join(_cell(e) for e in row)
+                + "".join(f" | {c}" for c in changes)
+                + " | "
+                + " | ".join(_cell(e, "p_mpjpe") for e in row)
+                + " |"
+            )
+    seeds = max((e["seeds"] for e in summary), default=0)
+    lines += [
+        "",
+        f"Mean ± standard deviation over {seeds} seeds; 'vs xy' is the per-seed paired relative MPJPE change (negative = lower error).",
+    ]
+    motions = [s for s in dict.fromkeys(e["split"] for e in summary) if s.startswith("in_distribution_")]
+    if motions:
+        names = [m.removeprefix("in_distribution_") for m in motions]
+        lines += [
+            "",
+            "| train | family | frames | input | ID original | " + " | ".join(names) + " |",
+            "|" + "---|" * (5 + len(names)),
+        ]
+        for train, variant, family, frames in variants:
+            for fs in feature_sets:
+                base = index.get((train, "in_distribution", variant, fs))
+                if base is None:
+                    continue
+                cells = []
+                for motion in motions:
+                    entry = index.get((train, motion, variant, fs))
+                    if entry is None:
+                        cells.append("")
+                        continue
+                    change = 100.0 * (entry["mpjpe"]["mean"] - base["mpjpe"]["mean"]) / base["mpjpe"]["mean"]
+                    cells.append(f"{_cell(entry)} ({change:+.1f}%)")
+                lines.append(
+                    f"| {train} | {family} | {frames} | {fs} | {_cell(base)} | " + " | ".join(cells) + " |"
+                )
+        lines += [
+            "",
+            "ID MPJPE (mm) on the held-out clips as recorded, played backwards, and re-timed; in brackets the change of the mean against the original.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def plot_temporal(summary: list[dict[str, Any]], path: Path) -> None:
+    """MPJPE against window length per family, one panel per (train set, ID/OOD), xy dashed, uadd solid."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [
+        (t, s)
+        for t in dict.fromkeys(e["train"] for e in summary)
+        for s in SPLITS
+        if any(e["train"] == t and e["split"] == s for e in summary)
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    colours = dict(
+        zip(
+            ["simple_baseline", "videopose3d", "poseformer", "motionbert"],
+            ["tab:gray", "tab:blue", "tab:green", "tab:red"],
+            strict=True,
+        )
+    )
+    for ax, (train, split) in zip(axes[0], panels, strict=True):
+        rows = [e for e in summary if e["train"] == train and e["split"] == split]
+        for family in dict.fromkeys(e["family"] for e in rows):
+            for fs in dict.fromkeys(e["feature_set"] for e in rows):
+                line = sorted(
+                    (e["frames"], e["mpjpe"]["mean"], e["mpjpe"]["std"])
+                    for e in rows
+                    if e["family"] == family and e["feature_set"] == fs
+                )
+                frames, means, stds = zip(*line, strict=True)
+                ax.errorbar(
+                    frames,
+                    means,
+                    yerr=stds,
+                    marker="o",
+                    capsize=3,
+                    color=colours.get(family),
+                    linestyle="-" if fs != "xy" else "--",
+                    label=f"{family} {fs}",
+                )
+        ax.set_xscale("log", base=3)
+        ax.set_xlabel("window (frames)")
+        ax.set_ylabel("MPJPE (mm)")
+        ax.set_title(f"train {train}, {rows[0]['test']} ({SPLITS[split]})", fontsize=9)
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
