@@ -229,7 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", default="config/temporal_study.yaml", help="study config (default: %(default)s)"
     )
     temporal.add_argument("--out", default="out/temporal_study", help="output folder (default: %(default)s)")
-    temporal.add_argument("--data-root", help="folder holding the datasets (overrides the config's data_root)")
+    temporal.add_argument(
+        "--data-root", help="folder holding the datasets (overrides the config's data_root)"
+    )
     temporal.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
     temporal.add_argument("--variants", nargs="+", help="only these variants (by name)")
     temporal.set_defaults(handler=_temporal_study)

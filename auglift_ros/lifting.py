@@ -1,16 +1,22 @@
 """One frame through the lifting stage: detections + depth + intrinsics -> 3D skeletons in the camera.
 
 The lifter node, bag evaluation and any offline runner call `FrameLifter.lift`, so a change to the
-method shows up everywhere at once. With a depth image the depth model (`uadd`) is used and the pelvis
+method shows up everywhere at once. A temporal lifter (from its model file's window) keeps a ring
+buffer of feature frames per tracked person, so `lift` then needs each person's track id; every
+temporal model's buffer is fed every frame, so switching between the depth model and the fallback
+never finds a stale window. With a depth image the depth model (`uadd`) is used and the pelvis
 is placed at its measured depth; without one (no depth topic, or depth too old) the no-depth
 fallback (`xyc`) is used and the pelvis is placed by re-projection. The result says which happened.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from auglift_ros.core.lifters import PersonWindows
 
 from auglift_ros.core.placement import place_pose, root_depth_from_joints, root_from_reprojection, root_on_ray
 from auglift_ros.core.skeleton import H36M_ROOT
@@ -26,6 +32,7 @@ class LiftResult:
     root_relative: np.ndarray  # (P, 17, 3)
     feature_set: str
     used_depth: bool
+    person_ids: np.ndarray | None = None  # (P,) track ids, when the caller tracks persons
 
 
 class FrameLifter:
@@ -38,6 +45,24 @@ class FrameLifter:
             )
         self.model = model
         self.fallback = fallback
+        self._windows: dict[int, PersonWindows] = {}
+        for loaded in (model, fallback):
+            if loaded is not None and loaded.lifter.temporal:
+                try:
+                    self._windows[id(loaded)] = PersonWindows(loaded.window)
+                except ValueError as exc:
+                    raise ValueError(f"lifter model {loaded.path}: {exc}") from exc
+
+    @property
+    def temporal(self) -> bool:
+        """Whether lifting needs person ids (a model keeps per-person windows)."""
+        return bool(self._windows)
+
+    def forget(self, person_ids: Iterable[int]) -> None:
+        """Drop the windows of persons whose track ended."""
+        ended = list(person_ids)
+        for windows in self._windows.values():
+            windows.forget(ended)
 
     def lift(
         self,
@@ -46,8 +71,10 @@ class FrameLifter:
         image_size: tuple[int, int],
         camera_matrix: np.ndarray,
         depth: np.ndarray | None = None,
+        person_ids: Sequence[int] | None = None,
     ) -> LiftResult:
-        """Lift all persons of one frame in one batch; depth (H, W) metres must match image_size (W, H)."""
+        """Lift all persons of one frame in one batch; depth (H, W) metres must match image_size (W, H);
+        person_ids (P,) are required by temporal models."""
         keypoints = np.asarray(keypoints, dtype=np.float64)
         confidence = np.asarray(confidence, dtype=np.float64)
         width, height = image_size
@@ -56,11 +83,22 @@ class FrameLifter:
                 f"depth image is {np.shape(depth)[1]} x {np.shape(depth)[0]} (W x H) "
                 f"but the keypoints' image is {width} x {height}"
             )
+        if self.temporal and (person_ids is None or len(person_ids) != len(keypoints)):
+            raise ValueError(f"a temporal lifter needs one person id per person ({len(keypoints)})")
         with_depth = depth is not None and self.model.codec.uses_depth
         chosen = self.model if with_depth or self.fallback is None else self.fallback
         depth_inputs = chosen.codec.sample_depth(depth, keypoints, confidence) if with_depth else None
-        features = chosen.codec.encode(keypoints, confidence, image_size, depth_inputs)
-        pose = chosen.lifter.run(features).astype(np.float64)
+        pose = None
+        for loaded in (self.model, self.fallback):
+            if loaded is None or (loaded is not chosen and id(loaded) not in self._windows):
+                continue
+            inputs = depth_inputs if loaded is chosen else None
+            features = loaded.codec.encode(keypoints, confidence, image_size, inputs)
+            if id(loaded) in self._windows:
+                features = self._windows[id(loaded)].push(person_ids, features)
+            if loaded is chosen:
+                out = loaded.lifter.run(features)
+                pose = (out[:, -1] if loaded.lifter.temporal else out).astype(np.float64)
         root = np.full((len(pose), 3), np.nan)
         if with_depth:
             point_depth = depth_inputs[..., 0] if depth_inputs.ndim == 3 else depth_inputs
@@ -77,4 +115,5 @@ class FrameLifter:
             root_relative=pose,
             feature_set=chosen.codec.feature_set,
             used_depth=with_depth,
+            person_ids=None if person_ids is None else np.asarray(person_ids),
         )

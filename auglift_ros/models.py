@@ -2,8 +2,8 @@
 
 The ONNX file carries the feature codec it was trained with (metadata key `auglift.codec`), so a
 model can never be run with the wrong normalisation, and a temporal lifter its window
-(`auglift.temporal`: length, which frames it predicts, family), so the node knows what to buffer; the card next to it (`<stem>.json`) says what
-data, settings and licence produced it. Names resolve against the package's `models/` folder (the
+(`auglift.temporal`: length, which frames it predicts, family), so the node knows what to buffer.
+The card next to it (`<stem>.json`) says what data, settings and licence produced it. Names resolve against the package's `models/` folder (the
 source tree, or `share/auglift_ros/models` once installed).
 """
 
@@ -125,7 +125,7 @@ def _window(lifter: OnnxLifter) -> WindowSpec:
         ) from exc
     if (window.frames, window.output_frames) != (lifter.frames, lifter.output_frames):
         raise ModelLoadError(
-            f"lifter model {lifter.path}: metadata says {window.frames} frames in, {window.output_frames} out, "
-            f"but the network takes {lifter.frames} and gives {lifter.output_frames}"
+            f"lifter model {lifter.path}: metadata says {window.frames} frames in, "
+            f"{window.output_frames} out, but the network takes {lifter.frames} and gives {lifter.output_frames}"
         )
     return window

@@ -29,6 +29,7 @@ from auglift_ros.graph import PipelineTopics, load_graph, pipeline_topics
 from auglift_ros.lifting import FrameLifter, LiftResult
 from auglift_ros.models import load_lifter
 from auglift_ros.nodes.depth_pairing import RecentImages
+from auglift_ros.core.tracking import KeypointTracker
 from auglift_ros.nodes.lift_stage import LiftStage
 from auglift_ros.nodes.lifter_node import DEPTH_BUFFER
 from auglift_ros.nodes.messages import (
@@ -104,7 +105,7 @@ def replay_bag(
     if depth_estimator is None:
         wanted.append(topics.depth)
     replay = Replay(stage)
-    lift = LiftStage(lifter)
+    lift = LiftStage(lifter, graph_tracker())
     recent = RecentImages(DEPTH_BUFFER)
     max_age_ns = round(1e9 * max_depth_age)
 
@@ -151,6 +152,12 @@ def lifter_defaults(config: str | Path | None = None) -> dict[str, Any]:
     """The lifter node's parameters in the pipeline graph: offline replay uses the node's defaults."""
     specs = {spec.name: spec for spec in load_graph(config)}
     return specs["lifter"].parameters
+
+
+def graph_tracker() -> KeypointTracker:
+    """The person tracker the lifter node builds from its parameters in the graph."""
+    defaults = lifter_defaults()
+    return KeypointTracker(max_distance=defaults["track_max_distance"], timeout_s=defaults["track_timeout"])
 
 
 def graph_lifter(model: str | None = None, fallback_model: str | None = None) -> FrameLifter:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 
+from auglift_ros.core.tracking import KeypointTracker
 from auglift_ros.lifting import FrameLifter, LiftResult
 from auglift_ros.nodes.messages import (
     MessageError,
@@ -24,10 +25,12 @@ class OutOfOrderStampError(MessageError):
 
 
 class LiftStage:
-    """Keypoints + the latest camera_info + the depth image a lookup pairs with them -> LiftResult."""
+    """Keypoints + the latest camera_info + the depth image a lookup pairs with them -> LiftResult,
+    with each person's track id (the published person_id, and the key of temporal windows)."""
 
-    def __init__(self, lifter: FrameLifter) -> None:
+    def __init__(self, lifter: FrameLifter, tracker: KeypointTracker | None = None) -> None:
         self.lifter = lifter
+        self.tracker = tracker if tracker is not None else KeypointTracker()
         self.camera_info: CameraInfo | None = None
         self._last_stamp_ns = -1
 
@@ -53,8 +56,9 @@ class LiftStage:
             raise MessageError("camera_info has no image size")
         depth_msg = depth_near(stamp)
         depth = None if depth_msg is None else depth_image_to_metres(depth_msg)
-        result = self.lifter.lift(
-            keypoints, confidence, (info.width, info.height), camera_matrix(info), depth
-        )
+        size = (info.width, info.height)
+        tracks = self.tracker.update(keypoints, confidence, stamp)
+        self.lifter.forget(tracks.ended)
+        result = self.lifter.lift(keypoints, confidence, size, camera_matrix(info), depth, tracks.ids)
         self._last_stamp_ns = stamp
         return result, confidence

@@ -8,6 +8,12 @@ Publishes:
   `~/skeletons` (PointCloud2: x y z confidence person_id joint_id, metres, the keypoints' frame_id),
   `~/markers` (visualization_msgs/MarkerArray), `/diagnostics` (diagnostic_msgs/DiagnosticArray).
 
+Persons are tracked across frames (nearest skeleton by keypoint distance, `track_max_distance` box
+sizes, ending after `track_timeout` s unseen) and the track id is published as person_id. The model
+file says whether the lifter is temporal; a causal temporal lifter keeps a window of each person's
+past feature frames (a new person's window starts filled with its first frame) and publishes the
+newest frame's pose; a symmetric one (which needs future frames) is refused at start.
+
 Each keypoints message is lifted once, with the depth image nearest in stamp if one lies within
 `max_depth_age` seconds (the AugLift model), otherwise with the no-depth fallback model: a missing or
 stalled depth stream degrades the output and says so in the diagnostics, it never stalls the node
@@ -31,7 +37,8 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.lifting import FrameLifter
-from auglift_ros.models import load_lifter
+from auglift_ros.core.tracking import KeypointTracker
+from auglift_ros.models import LoadedLifter, load_lifter
 from auglift_ros.nodes.depth_pairing import DepthPairing
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.lift_stage import LiftStage
@@ -82,6 +89,25 @@ class LifterNode(Node):
             ),
         )
         self.declare_parameter(
+            "track_max_distance",
+            0.5,
+            ParameterDescriptor(
+                description="largest mean keypoint distance, in box sizes, at which a detection continues a "
+                "person's track (otherwise it starts a new person_id)",
+                floating_point_range=float_range(0.01, 10.0),
+                read_only=True,
+            ),
+        )
+        self.declare_parameter(
+            "track_timeout",
+            1.0,
+            ParameterDescriptor(
+                description="seconds a person may go undetected before its track (and temporal window) ends",
+                floating_point_range=float_range(0.01, 60.0),
+                read_only=True,
+            ),
+        )
+        self.declare_parameter(
             "marker_lifetime",
             0.5,
             ParameterDescriptor(
@@ -99,7 +125,11 @@ class LifterNode(Node):
             FrameLifter(
                 load_lifter(self.get_parameter("model").value, device=device, threads=threads),
                 load_lifter(fallback_name, device=device, threads=threads) if fallback_name else None,
-            )
+            ),
+            KeypointTracker(
+                max_distance=self.get_parameter("track_max_distance").value,
+                timeout_s=self.get_parameter("track_timeout").value,
+            ),
         )
         self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", qos_profile_sensor_data)
         self._markers = self.create_publisher(MarkerArray, "~/markers", 1)
@@ -108,8 +138,8 @@ class LifterNode(Node):
         self.create_subscription(CameraInfo, "camera_info", self._stage.set_camera_info, NEWEST_FRAME_ONLY)
         lifter = self._stage.lifter
         self.get_logger().info(
-            f"lifting with {lifter.model.path.name}"
-            + (f", fallback {lifter.fallback.path.name}" if lifter.fallback else ", no fallback")
+            f"lifting with {describe(lifter.model)}"
+            + (f", fallback {describe(lifter.fallback)}" if lifter.fallback else ", no fallback")
             + f"; depth paired by {self._depth.backend}"
         )
 
@@ -131,19 +161,27 @@ class LifterNode(Node):
         except (MessageError, ValueError) as error:
             self._diagnostics.drop("a keypoints frame", error)
             return
-        self._skeletons.publish(skeletons_to_cloud(msg.header, result.joints_cam, confidence))
+        ids = result.person_ids
+        self._skeletons.publish(skeletons_to_cloud(msg.header, result.joints_cam, confidence, ids))
         self._markers.publish(
             skeleton_markers(
-                msg.header,
-                result.joints_cam,
-                np.arange(len(result.joints_cam)),
-                lifetime_s=self.get_parameter("marker_lifetime").value,
+                msg.header, result.joints_cam, ids, lifetime_s=self.get_parameter("marker_lifetime").value
             )
         )
         depth_use = "with depth" if result.used_depth else "without depth"
         self._diagnostics.message = f"last frame: {result.feature_set} ({depth_use})"
         self._diagnostics.warn = not result.used_depth
         self._diagnostics.stats.processed(f"lifted {depth_use}", 1000.0 * (time.perf_counter() - started))
+
+
+def describe(model: LoadedLifter) -> str:
+    """The model file and, for a temporal lifter, its family and window (from the file itself)."""
+    window = model.window
+    if not model.lifter.temporal:
+        return model.path.name
+    return (
+        f"{model.path.name} ({window.family}, {window.frames}-frame window, predicts {window.target} frame)"
+    )
 
 
 def main(args: Sequence[str] | None = None) -> int:

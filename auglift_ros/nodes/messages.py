@@ -39,16 +39,24 @@ def _cloud_dtype(float_fields: tuple[str, ...]) -> np.dtype:
 
 
 def _to_cloud(
-    header: Header, values: np.ndarray, confidence: np.ndarray, names: tuple[str, ...]
+    header: Header,
+    values: np.ndarray,
+    confidence: np.ndarray,
+    names: tuple[str, ...],
+    person_ids: np.ndarray | None = None,
 ) -> PointCloud2:
-    """Pack (P, K, C) values and (P, K) confidence into an unorganised cloud of P * K points."""
+    """Pack (P, K, C) values and (P, K) confidence into an unorganised cloud of P * K points;
+    person_ids (P,) default to 0 .. P-1."""
     persons, joints = confidence.shape
+    ids = np.arange(persons) if person_ids is None else np.asarray(person_ids)
+    if ids.shape != (persons,) or (persons and ids.min() < 0) or len(set(ids.tolist())) != persons:
+        raise ValueError(f"expected {persons} distinct non-negative person ids, got {ids.tolist()}")
     dtype = _cloud_dtype(names)
     points = np.zeros(persons * joints, dtype=dtype)
     for i, name in enumerate(names[:-1]):
         points[name] = values[..., i].reshape(-1)
     points["confidence"] = confidence.reshape(-1)
-    points["person_id"] = np.repeat(np.arange(persons), joints)
+    points["person_id"] = np.repeat(ids, joints)
     points["joint_id"] = np.tile(np.arange(joints), persons)
     fields = [
         PointField(
@@ -73,7 +81,8 @@ def _to_cloud(
 
 
 def _from_cloud(msg: PointCloud2, names: tuple[str, ...], num_joints: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unpack a cloud written by `_to_cloud` (any field order) into (P, K, C) values and (P, K) confidence."""
+    """Unpack a cloud written by `_to_cloud` (any field order) into (P, K, C) values and (P, K)
+    confidence, one row per distinct person_id in increasing order (`cloud_person_ids`)."""
     wanted = set(names) | set(ID_FIELDS)
     present = {f.name: f for f in msg.fields}
     missing = sorted(wanted - set(present))
@@ -103,13 +112,31 @@ def _from_cloud(msg: PointCloud2, names: tuple[str, ...], num_joints: int) -> tu
     joint = points["joint_id"].astype(np.int64)
     if count and (joint.min() < 0 or joint.max() >= num_joints or person.min() < 0):
         raise MessageError(f"joint_id must be in [0, {num_joints}) and person_id non-negative")
-    persons = int(person.max()) + 1 if count else 0
-    values = np.full((persons, num_joints, len(names) - 1), np.nan)
-    confidence = np.zeros((persons, num_joints))
+    ids, row = np.unique(person, return_inverse=True)
+    values = np.full((len(ids), num_joints, len(names) - 1), np.nan)
+    confidence = np.zeros((len(ids), num_joints))
     for i, name in enumerate(names[:-1]):
-        values[person, joint, i] = points[name]
-    confidence[person, joint] = points["confidence"]
+        values[row, joint, i] = points[name]
+    confidence[row, joint] = points["confidence"]
     return values, confidence
+
+
+def cloud_person_ids(msg: PointCloud2) -> np.ndarray:
+    """The distinct person_id values of a keypoint or skeleton cloud, in the order the rows of
+    `cloud_to_keypoints` / `cloud_to_skeletons` have them (the lifter's are track ids)."""
+    present = {f.name: f for f in msg.fields}
+    if "person_id" not in present:
+        raise MessageError("PointCloud2 lacks field 'person_id'")
+    field = present["person_id"]
+    kind = {PointField.UINT32: "<u4", PointField.INT32: "<i4"}.get(field.datatype)
+    if kind is None:
+        raise MessageError("PointCloud2 field person_id must be uint32 or int32")
+    dtype = np.dtype(
+        {"names": ["person_id"], "formats": [kind], "offsets": [field.offset], "itemsize": msg.point_step}
+    )
+    return np.unique(
+        np.frombuffer(bytes(msg.data), dtype=dtype, count=msg.width * msg.height)["person_id"]
+    ).astype(np.int64)
 
 
 def stamp_ns(header: Header) -> int:
@@ -129,13 +156,16 @@ def keypoints_to_cloud(header: Header, keypoints: np.ndarray, confidence: np.nda
 
 
 def cloud_to_keypoints(msg: PointCloud2, num_joints: int = H36M_NUM_JOINTS) -> tuple[np.ndarray, np.ndarray]:
-    """(keypoints (P, K, 2), confidence (P, K)); persons without points in between get NaN / 0."""
+    """(keypoints (P, K, 2), confidence (P, K)); joints without a point get NaN / 0."""
     return _from_cloud(msg, KEYPOINT_FIELDS, num_joints)
 
 
-def skeletons_to_cloud(header: Header, joints: np.ndarray, confidence: np.ndarray) -> PointCloud2:
-    """3D joints (P, K, 3) metres and confidence (P, K) as a PointCloud2 (x y z confidence ids)."""
-    return _to_cloud(header, np.asarray(joints), np.asarray(confidence), SKELETON_FIELDS)
+def skeletons_to_cloud(
+    header: Header, joints: np.ndarray, confidence: np.ndarray, person_ids: np.ndarray | None = None
+) -> PointCloud2:
+    """3D joints (P, K, 3) metres and confidence (P, K) as a PointCloud2 (x y z confidence ids);
+    person_ids (P,) are the track ids (default 0 .. P-1)."""
+    return _to_cloud(header, np.asarray(joints), np.asarray(confidence), SKELETON_FIELDS, person_ids)
 
 
 def cloud_to_skeletons(msg: PointCloud2, num_joints: int = H36M_NUM_JOINTS) -> tuple[np.ndarray, np.ndarray]:

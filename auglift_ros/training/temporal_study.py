@@ -345,7 +345,8 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
     seeds = max((e["seeds"] for e in summary), default=0)
     lines += [
         "",
-        f"Mean ± standard deviation over {seeds} seeds; 'vs xy' is the per-seed paired relative MPJPE change (negative = lower error).",
+        f"Mean ± standard deviation over {seeds} seeds; 'vs xy' is the per-seed paired relative MPJPE "
+        "change (negative = lower error).",
     ]
     motions = [s for s in dict.fromkeys(e["split"] for e in summary) if s.startswith("in_distribution_")]
     if motions:
@@ -373,7 +374,8 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
                 )
         lines += [
             "",
-            "ID MPJPE (mm) on the held-out clips as recorded, played backwards, and re-timed; in brackets the change of the mean against the original.",
+            "ID MPJPE (mm) on the held-out clips as recorded, played backwards, and re-timed; in brackets "
+            "the change of the mean against the original.",
         ]
     return "\n".join(lines) + "\n"
 

@@ -115,7 +115,8 @@ def fit(
                 continue
             if batch.shape[-1] != channels:
                 raise ValueError(
-                    f"features have {batch.shape[-1]} channels, codec {codec.feature_set!r} expects {channels}"
+                    f"features have {batch.shape[-1]} channels, codec {codec.feature_set!r} "
+                    f"expects {channels}"
                 )
             for mask, probability in dropouts:
                 batch = drop_channels(batch, mask, probability, rng)

@@ -117,7 +117,8 @@ class PersonWindows:
         if not spec.causal:
             raise ValueError(
                 f"a {spec.frames}-frame {spec.family} window predicting its centre frame needs "
-                f"{spec.lookahead} frames of look-ahead; a live node needs a causal model (target 'last' or 'all')"
+                f"{spec.lookahead} frames of look-ahead; a live node needs a causal model "
+                "(target 'last' or 'all')"
             )
         self.spec = spec
         self._buffers: dict[Hashable, np.ndarray] = {}

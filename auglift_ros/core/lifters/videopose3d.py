@@ -69,7 +69,8 @@ class VideoPose3D(nn.Module):
             x.dim() != 4 or x.shape[1] < frames or x.shape[2] != c.num_joints or x.shape[3] != c.in_channels
         ):
             raise ValueError(
-                f"expected input of shape (batch, >= {frames}, {c.num_joints}, {c.in_channels}), got {tuple(x.shape)}"
+                f"expected input of shape (batch, >= {frames}, {c.num_joints}, {c.in_channels}), "
+                f"got {tuple(x.shape)}"
             )
         # One output (always so in an exported file): compute only what it depends on.
         strided = torch.jit.is_tracing() or x.shape[1] == frames
