@@ -3,8 +3,8 @@
 The ONNX file carries the feature codec it was trained with (metadata key `auglift.codec`), so a
 model can never be run with the wrong normalisation, and a temporal lifter its window
 (`auglift.temporal`: length, which frames it predicts, family), so the node knows what to buffer.
-The card next to it (`<stem>.json`) says what data, settings and licence produced it. Names resolve against the package's `models/` folder (the
-source tree, or `share/auglift_ros/models` once installed).
+The card next to it (`<stem>.json`) says what data, settings and licence produced it. Names resolve
+against the package's `models/` folder (the source tree, or `share/auglift_ros/models` once installed).
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def _window(lifter: OnnxLifter) -> WindowSpec:
     if (window.frames, window.output_frames) != (lifter.frames, lifter.output_frames):
         raise ModelLoadError(
             f"lifter model {lifter.path}: metadata says {window.frames} frames in, "
-            f"{window.output_frames} out, but the network takes {lifter.frames} and gives {lifter.output_frames}"
+            f"{window.output_frames} out, but the network takes {lifter.frames} "
+            f"and gives {lifter.output_frames}"
         )
     return window

@@ -2,11 +2,12 @@
 
     .venv/bin/python benchmarks/bench_temporal.py [--persons 1 4] [--repeats 200] [--threads 1]
 
-For each family and window length: the study's architecture (config/temporal_study.yaml) exported to
-ONNX with random weights (latency does not depend on the weights), then per frame what the node does:
-push every person's features into its ring buffer and run one batch of windows. Prints the median over
-`repeats` frames of the whole step, in ms per frame and per person, with parameters and file size.
-Target (issue 6): VideoPose3D-243 causal <= 2 ms per person per frame on this machine.
+For every variant of config/temporal_study.yaml (the study's architectures), plus VideoPose3D-243 at
+the paper's 1024 channels: the network exported to ONNX with random weights (latency does not depend
+on the weights) in its causal form, then per frame what the node does with it: push each person's
+features into their ring buffer (`PersonWindows`) and lift all persons in one batch. Prints the
+median over `repeats` frames of that step, in ms per frame and per person, with parameters and file
+size. Target (issue 6): VideoPose3D-243 causal <= 2 ms per person per frame on this machine.
 """
 
 from __future__ import annotations
@@ -20,34 +21,33 @@ import numpy as np
 import torch
 
 from auglift_ros.core.lifters import OnnxLifter, PersonWindows, build_lifter, export_lifter, lifter_config
-from auglift_ros.training.temporal_study import TemporalStudyConfig
+from auglift_ros.training.temporal_study import TemporalStudyConfig, Variant
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "temporal_study.yaml"
+PAPER_VIDEOPOSE3D = Variant(
+    "videopose3d-243 (1024 ch)", "videopose3d", {"filter_widths": [3, 3, 3, 3, 3], "channels": 1024}
+)
+WARM_UP = 20
 
 
-def time_family(lifter: OnnxLifter, persons: int, repeats: int) -> float:
-    """Median ms per frame of push + run for `persons` tracked persons (after a warm-up)."""
-    windows = PersonWindows(_causal_spec(lifter))
+def causal_values(variant: Variant, channels: int) -> dict:
+    """The variant's settings for a live node: VideoPose3D and PoseFormer predict their last frame."""
+    values = variant.model_values(channels)
+    return values | ({"causal": True} if variant.family in ("videopose3d", "poseformer") else {})
+
+
+def time_step(lifter: OnnxLifter, windows: PersonWindows | None, persons: int, repeats: int) -> float:
+    """Median ms per frame of buffering + lifting `persons` tracked persons (after a warm-up)."""
     rng = np.random.default_rng(0)
-    frames = rng.normal(size=(repeats + 20, persons, lifter.num_joints, lifter.in_channels)).astype(
-        np.float32
-    )
+    shape = (repeats + WARM_UP, persons, lifter.num_joints, lifter.in_channels)
+    frames = rng.normal(size=shape).astype(np.float32)
     ids = list(range(persons))
     times = []
     for frame in frames:
         started = time.perf_counter()
-        batch = windows.push(ids, frame)
-        lifter.run(batch if lifter.temporal else batch[:, -1])
+        lifter.run(frame if windows is None else windows.push(ids, frame))
         times.append(time.perf_counter() - started)
-    return 1000.0 * float(np.median(times[20:]))
-
-
-def _causal_spec(lifter: OnnxLifter):
-    from auglift_ros.core.lifters import TEMPORAL_METADATA_KEY, WindowSpec
-
-    text = lifter.metadata.get(TEMPORAL_METADATA_KEY)
-    spec = WindowSpec() if text is None else WindowSpec.from_json(text)
-    return WindowSpec(spec.frames, "last" if spec.target == "centre" else spec.target, spec.family)
+    return 1000.0 * float(np.median(times[WARM_UP:]))
 
 
 def main() -> None:
@@ -59,29 +59,23 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads (the node's default: 1)")
     parser.add_argument("--channels", type=int, default=6, help="input channels per joint (uadd: 6, xy: 2)")
     args = parser.parse_args()
-    study = TemporalStudyConfig.from_yaml(CONFIG)
+    variants = [*TemporalStudyConfig.from_yaml(CONFIG).variants, PAPER_VIDEOPOSE3D]
     torch.manual_seed(0)
-    print(
-        f"ONNX Runtime on CPU, {args.threads} thread(s), {args.channels} channels per joint; median of {args.repeats} frames"
-    )
-    header = f"{'model':<22} {'params':>9} {'file MB':>8}" + "".join(
-        f" {f'{p} pers. ms/frame':>18} {'ms/person':>10}" for p in args.persons
-    )
-    print(header)
+    print(f"ONNX Runtime, CPU, {args.threads} thread(s), {args.channels} channels per joint")
+    print(f"median of {args.repeats} frames; ms/frame for all persons, then per person")
+    columns = "".join(f" {f'{p} pers ms':>11} {'/person':>8}" for p in args.persons)
+    print(f"{'model':<26} {'params':>9} {'MB':>6}{columns}")
     with tempfile.TemporaryDirectory() as tmp:
-        for variant in study.variants:
-            values = variant.model_values(args.channels) | (
-                {"causal": True}
-                if variant.family != "motionbert" and variant.family != "simple_baseline"
-                else {}
-            )
-            model = build_lifter(lifter_config(variant.family, values)).eval()
-            path = export_lifter(model, Path(tmp) / f"{variant.name}.onnx")
+        for variant in variants:
+            model = build_lifter(lifter_config(variant.family, causal_values(variant, args.channels))).eval()
+            path = export_lifter(model, Path(tmp) / "model.onnx")
             lifter = OnnxLifter(path, device="cpu", threads=args.threads)
-            row = f"{variant.name:<22} {sum(p.numel() for p in model.parameters()):>9} {path.stat().st_size / 1e6:>8.2f}"
+            parameters = sum(p.numel() for p in model.parameters())
+            row = f"{variant.name:<26} {parameters:>9} {path.stat().st_size / 1e6:>6.2f}"
             for persons in args.persons:
-                ms = time_family(lifter, persons, args.repeats)
-                row += f" {ms:>18.3f} {ms / persons:>10.3f}"
+                windows = PersonWindows(model.config.window) if lifter.temporal else None
+                ms = time_step(lifter, windows, persons, args.repeats)
+                row += f" {ms:>11.3f} {ms / persons:>8.3f}"
             print(row, flush=True)
 
 

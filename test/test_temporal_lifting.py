@@ -117,7 +117,7 @@ def test_forgotten_person_restarts_with_edge_padding(models, take):
 
 
 def test_symmetric_models_and_missing_ids_are_refused(models, take):
-    with pytest.raises(ValueError, match="vp_sym.onnx.*look-ahead"):
+    with pytest.raises(ValueError, match=r"vp_sym\.onnx.*look-ahead"):
         FrameLifter(load_lifter(models["symmetric"]))
     frame, k = take[0]
     with pytest.raises(ValueError, match="person id"):

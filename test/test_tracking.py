@@ -36,15 +36,21 @@ def test_a_far_jump_starts_a_new_track():
     tracker = KeypointTracker(max_distance=0.5)
     tracker.update(_person(100, 100)[None], _conf(1), 0)
     # 49 px mean shift for a 100 px box: the same person; 60 px: someone else
-    assert tracker.update((_person(100, 100) + [49.0, 0.0])[None], _conf(1), 33 * MS).ids.tolist() == [0]
-    assert tracker.update((_person(100, 100) + [109.0, 0.0])[None], _conf(1), 66 * MS).ids.tolist() == [1]
+    assert tracker.update(
+        (_person(100, 100) + np.array([49.0, 0.0]))[None], _conf(1), 33 * MS
+    ).ids.tolist() == [0]
+    assert tracker.update(
+        (_person(100, 100) + np.array([109.0, 0.0]))[None], _conf(1), 66 * MS
+    ).ids.tolist() == [1]
 
 
 def test_distance_is_relative_to_box_size():
     """The same 40 px shift is a match for a 100 px person and not for a 50 px one."""
     tracker = KeypointTracker(max_distance=0.5)
     tracker.update(np.stack([_person(0, 0, 100.0), _person(500, 0, 50.0)]), _conf(2), 0)
-    moved = np.stack([_person(0, 0, 100.0) + [40.0, 0.0], _person(500, 0, 50.0) + [40.0, 0.0]])
+    moved = np.stack(
+        [_person(0, 0, 100.0) + np.array([40.0, 0.0]), _person(500, 0, 50.0) + np.array([40.0, 0.0])]
+    )
     assert tracker.update(moved, _conf(2), 33 * MS).ids.tolist() == [0, 2]
 
 

@@ -60,7 +60,8 @@ class KeypointTracker:
         confidence = np.asarray(confidence, dtype=np.float64)
         if keypoints.ndim != 3 or confidence.shape != keypoints.shape[:2]:
             raise ValueError(
-                f"expected keypoints (P, K, 2) and confidence (P, K), got {keypoints.shape}, {confidence.shape}"
+                "expected keypoints (P, K, 2) and confidence (P, K), "
+                f"got {keypoints.shape}, {confidence.shape}"
             )
         ended = [tid for tid, t in self.tracks.items() if stamp_ns - t.last_seen_ns > self.timeout_ns]
         for track_id in ended:

@@ -36,8 +36,8 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from visualization_msgs.msg import MarkerArray
 
-from auglift_ros.lifting import FrameLifter
 from auglift_ros.core.tracking import KeypointTracker
+from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import LoadedLifter, load_lifter
 from auglift_ros.nodes.depth_pairing import DepthPairing
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
