@@ -170,13 +170,40 @@ def test_train_and_evaluate_commands_end_to_end(tmp_path: Path) -> None:
     assert report["mpjpe"] != reports[0]["mpjpe"]  # same cameras and detections, different depth
 
 
+def test_temporal_lifter_trains_on_clips_and_evaluates_through_its_window(tmp_path: Path) -> None:
+    """`auglift-ros train` with a temporal family: clips, a card with the window, an ONNX file the
+    node can load, and `evaluate` predicting every frame of simulated clips."""
+    data = _write_sequences(tmp_path / "mocap", count=4, frames=60, seed=1, action="walk")
+    path = _job_config(tmp_path, data, feature_set="xy")
+    values = yaml.safe_load(path.read_text())
+    values["model"] = {"family": "videopose3d", "filter_widths": [3, 3], "channels": 16, "causal": True}
+    values["data"] |= {"frames": 120, "max_clip_frames": 40, "samples_per_epoch": 64}
+    path.write_text(yaml.safe_dump(values))
+    assert main(["train", "--config", str(path), "--out", str(tmp_path / "models")]) == 0
+    onnx_path = tmp_path / "models" / "tiny_xy.onnx"
+    card = json.loads(onnx_path.with_suffix(".json").read_text())
+    assert card["model"]["family"] == "videopose3d" and card["model"]["causal"] is True
+    assert card["window"] == {"frames": 9, "target": "last", "family": "videopose3d"}
+    assert card["input"]["shape"] == ["batch", 9, 17, 2] and card["output"]["shape"] == ["batch", 1, 17, 3]
+    assert card["data"]["frames"] == 120
+    loaded = load_lifter(onnx_path)
+    assert (loaded.window.frames, loaded.window.causal) == (9, True)
+    out = tmp_path / "eval"
+    args = ["evaluate", "--model", str(onnx_path), "--sequences", str(data), "--out", str(out)]
+    assert main([*args, "--frames", "90"]) == 0
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["frames"] == 90 and 0 < report["mpjpe"] < 2000
+
+
 def test_train_config_errors_are_named(tmp_path: Path) -> None:
     data = _write_sequences(tmp_path / "mocap", count=2, frames=5, seed=0, action="pose")
     path = _job_config(tmp_path, data)
     values = yaml.safe_load(path.read_text())
     for change, message in (
         ({"modle": {}}, "unknown key"),
-        ({"model": {"hidden": 32, "layers": 2}}, "unknown key"),
+        ({"model": {"hidden": 32, "layers": 2}}, "layers"),
+        ({"model": {"family": "videopose3d", "filter_widths": [2]}}, "odd"),
+        ({"model": {"family": "lstm"}}, "unknown lifter family"),
         ({"features": {"feature_set": "xyz"}}, "unknown feature set"),
         ({"training": {"epochs": 0}}, "epochs"),
         ({"data": {"sequences": []}}, "at least one"),

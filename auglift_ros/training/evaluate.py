@@ -201,6 +201,7 @@ def run_evaluation(
     progress: bool = True,
 ) -> dict[str, Any]:
     """`auglift-ros evaluate`: simulate frames from sequences with seed, lift them, write the report.
+    A temporal lifter is evaluated on clips (each with one camera), at the frame rate it trained at.
 
     The same seed gives the same cameras, detections and depth, hence the same numbers, for any model.
     Simulation settings default to those in the model card (the conditions the model was trained for).
@@ -217,11 +218,27 @@ def run_evaluation(
     simulation = SimulationConfig(**(card_sim | {k: v for k, v in overrides.items() if v is not None}))
     takes = load_takes([str(sequences)])
     rng = np.random.default_rng(seed)
-    selection = select_frames(takes, frames, rng)
-    simulated = simulation.simulate(selection.poses, rng, [loaded.codec], progress=progress)
-    report = metrics_report(
-        predict(loaded, simulated), simulated.targets, visible=simulated.visible, actions=selection.actions
-    )
+    if loaded.lifter.temporal:  # whole clips, one camera each, every frame predicted
+        from auglift_ros.training.clips import clip_views, draw_clips, predict_clips
+
+        data = loaded.card.get("config", {}).get("data", {})
+        clips = draw_clips(
+            takes,
+            frames or sum(len(t.joints3d) for t in takes),
+            rng,
+            fps=data.get("fps", 30.0),
+            max_clip_frames=data.get("max_clip_frames", 300),
+        )
+        views = clip_views(clips, rng, simulation.image_size)
+        simulated_clips = simulation.simulate_views(views, rng, [loaded.codec], progress=progress)
+        simulated = simulated_clips.frames
+        prediction = predict_clips(loaded, simulated_clips)
+        actions = np.concatenate([[c.action] * len(c.joints) for c in clips])
+    else:
+        selection = select_frames(takes, frames, rng)
+        simulated = simulation.simulate(selection.poses, rng, [loaded.codec], progress=progress)
+        prediction, actions = predict(loaded, simulated), selection.actions
+    report = metrics_report(prediction, simulated.targets, visible=simulated.visible, actions=actions)
     report["model"] = str(loaded.path)
     report["feature_set"] = loaded.codec.feature_set
     report["sequences"] = {"path": str(sequences), "count": len(takes)}

@@ -11,7 +11,7 @@ import datetime
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,11 +23,18 @@ from auglift_ros import __version__
 from auglift_ros.core.features import FeatureCodec, mean_box_size
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.core.uadd import UaddParams
-from auglift_ros.data.simulate import SimulatedFrames, simulate_frames
+from auglift_ros.data.simulate import (
+    SequenceView,
+    SimulatedClips,
+    SimulatedFrames,
+    simulate_frames,
+    simulate_views,
+)
 from auglift_ros.models import CARD_SUFFIX, CODEC_METADATA_KEY
 from auglift_ros.training.frames import split_takes
 
 if TYPE_CHECKING:  # the trainer imports torch, which inference-only users need not have
+    from auglift_ros.core.lifters.config import LifterConfig
     from auglift_ros.training.trainer import TrainConfig
 
 LICENCES = {
@@ -53,6 +60,9 @@ class DataConfig:
     sequences: tuple[str, ...] = ()
     frames: int = 12000
     hold_out_every: int = 5
+    fps: float = 30.0  # temporal lifters: takes are resampled to this rate ...
+    max_clip_frames: int = 300  # ... cut into clips of at most this many frames, one camera each ...
+    samples_per_epoch: int = 3000  # ... and this many target frames are drawn per epoch
 
     def __post_init__(self) -> None:
         if not self.sequences:
@@ -61,6 +71,8 @@ class DataConfig:
             raise ValueError(f"data.frames must be positive, got {self.frames}")
         if self.hold_out_every < 0 or self.hold_out_every == 1:
             raise ValueError(f"data.hold_out_every must be 0 or at least 2, got {self.hold_out_every}")
+        if not (self.fps > 0 and self.max_clip_frames >= 1 and self.samples_per_epoch >= 1):
+            raise ValueError("data.fps, data.max_clip_frames and data.samples_per_epoch must be positive")
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,22 @@ class SimulationConfig:
             raise ValueError(f"simulation.image_size must be [width, height] >= 16 px, got {self.image_size}")
         if self.detector_noise_scale < 0 or self.depth_error_scale < 0:
             raise ValueError("simulation noise scales must be non-negative")
+
+    def simulate_views(
+        self,
+        views: Sequence[SequenceView],
+        rng: np.random.Generator,
+        codecs: Sequence[FeatureCodec],
+        progress: bool = True,
+    ) -> SimulatedClips:
+        return simulate_views(
+            views,
+            rng,
+            codecs,
+            depth_error_scale=self.depth_error_scale,
+            detector_noise_scale=self.detector_noise_scale,
+            progress=progress,
+        )
 
     def simulate(
         self,
@@ -95,13 +123,35 @@ class SimulationConfig:
         )
 
 
+SIMPLE_BASELINE_DEFAULTS = {"hidden": 512, "blocks": 3, "dropout": 0.25}
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """SimpleBaseline size; the input width follows from the feature set."""
+    """The lifter family (auglift_ros.core.lifters.FAMILIES) and its settings; the input width follows
+    from the feature set. In YAML: `model: {family: videopose3d, filter_widths: [3, 3, 3], ...}`."""
 
-    hidden: int = 512
-    blocks: int = 3
-    dropout: float = 0.25
+    family: str = "simple_baseline"
+    settings: dict[str, Any] = field(default_factory=lambda: dict(SIMPLE_BASELINE_DEFAULTS))
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> ModelConfig:
+        settings = dict(values)
+        family = str(settings.pop("family", "simple_baseline"))
+        defaults = SIMPLE_BASELINE_DEFAULTS if family == "simple_baseline" else {}
+        return cls(family=family, settings={**defaults, **settings})
+
+    @property
+    def temporal(self) -> bool:
+        return self.family != "simple_baseline"
+
+    def lifter_config(self, in_channels: int) -> LifterConfig:
+        from auglift_ros.core.lifters import lifter_config
+
+        return lifter_config(self.family, {**self.settings, "in_channels": in_channels})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"family": self.family, **self.settings}
 
 
 @dataclass(frozen=True)
@@ -134,6 +184,7 @@ class TrainJob:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out["model"] = self.model.to_dict()
         out["data"]["sequences"] = list(self.data.sequences)
         out["simulation"]["image_size"] = list(self.simulation.image_size)
         return out
@@ -141,8 +192,8 @@ class TrainJob:
     @classmethod
     def from_dict(cls, values: dict[str, Any], base_dir: Path | None = None) -> TrainJob:
         """Build from a mapping; relative data paths resolve against base_dir (the config's folder)."""
-        sections = {"data": DataConfig, "simulation": SimulationConfig, "model": ModelConfig}
-        _check_keys(values, {"name", "features", "training", *sections}, "top level")
+        sections = {"data": DataConfig, "simulation": SimulationConfig}
+        _check_keys(values, {"name", "model", "features", "training", *sections}, "top level")
         if "name" not in values or "data" not in values:
             raise ConfigError("a training config needs 'name' and 'data' entries")
         built: dict[str, Any] = {"name": str(values["name"])}
@@ -162,14 +213,16 @@ class TrainJob:
                 built[key] = kind(**section)
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"section {key!r}: {exc}") from exc
+        built["model"] = ModelConfig.from_values(values.get("model") or {})
         built["features"] = dict(values.get("features") or {"feature_set": "uadd"})
         built["training"] = dict(values.get("training") or {})
         job = cls(**built)
         try:  # validate the free-form sections now, not after minutes of simulation
             job.codec(train_box_size=1.0)
             job.train_config()
+            job.model.lifter_config(len(job.codec(train_box_size=1.0).channels))
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"features/training: {exc}") from exc
+            raise ConfigError(f"model/features/training: {exc}") from exc
         return job
 
     @classmethod
@@ -233,6 +286,11 @@ def model_card(
     seconds: float,
 ) -> dict[str, Any]:
     """The JSON card shipped beside the ONNX file: what it is, what made it, what it may be used for."""
+    from auglift_ros.core.lifters import sample_shape
+
+    architecture = job.model.lifter_config(len(codec.channels))
+    window = architecture.window
+    out_frames = [window.output_frames] if job.model.temporal else []
     return {
         "name": job.model_name,
         "card_version": 1,
@@ -241,20 +299,20 @@ def model_card(
         "model": {
             "file": onnx_path.name,
             "sha256": sha256_of(onnx_path),
-            "family": "SimpleBaseline",
             "parameters": parameters,
-            **asdict(job.model),
+            **job.model.to_dict(),
         },
+        "window": asdict(window),
         "input": {
             "feature_set": codec.feature_set,
             "channels": list(codec.channels),
             "joints": list(H36M_JOINT_NAMES),
-            "shape": ["batch", len(H36M_JOINT_NAMES), len(codec.channels)],
+            "shape": ["batch", *sample_shape(architecture)],
             "codec": codec.to_dict(),
             "mean_training_box_size_px": codec.train_box_size,
         },
         "output": {
-            "shape": ["batch", len(H36M_JOINT_NAMES), 3],
+            "shape": ["batch", *out_frames, len(H36M_JOINT_NAMES), 3],
             "meaning": "root-relative joints in metres, camera optical frame (x right, y down, z forward), "
             "Human3.6M-17 order",
         },
@@ -282,36 +340,50 @@ def load_takes(paths: Sequence[str]) -> list[Any]:
 
 def fit_and_export(
     job: TrainJob,
-    frames: SimulatedFrames,
+    simulated: SimulatedFrames | SimulatedClips,
     out_dir: str | Path,
     *,
     data: dict[str, Any],
     progress: bool = True,
 ) -> Path:
-    """Train on simulated frames, export ONNX (codec in its metadata), save card and checkpoint.
+    """Train on simulated frames (a single-frame lifter) or clips (a temporal one), export ONNX (codec,
+    and window for a temporal lifter, in its metadata), save card and checkpoint.
 
     The codec's train_box_size is measured on these frames. Returns the ONNX path; the card is
     `<name>.json` beside it, the checkpoint `<name>.pt` (weights and configs, for fine-tuning).
     """
     import torch
 
-    from auglift_ros.core.lifters import SimpleBaselineConfig, export_onnx
-    from auglift_ros.training.trainer import train_lifter
+    from auglift_ros.core.lifters import export_lifter
+    from auglift_ros.training.clips import WindowSampler
+    from auglift_ros.training.trainer import fit
 
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    frames = simulated.frames if isinstance(simulated, SimulatedClips) else simulated
     codec = job.codec(train_box_size=mean_box_size(frames.keypoints))
-    features = frames.features(codec)
-    model_config = SimpleBaselineConfig(in_channels=features.shape[-1], **asdict(job.model))
-    model, history = train_lifter(
-        features, frames.targets, codec, model_config, job.train_config(), progress=progress
-    )
-    onnx_path = export_onnx(
-        model,
-        out / f"{job.model_name}.onnx",
-        input_shape=features.shape[1:],
-        metadata={CODEC_METADATA_KEY: json.dumps(codec.to_dict())},
+    model_config = job.model.lifter_config(len(codec.channels))
+    train_config = job.train_config()
+    if isinstance(simulated, SimulatedClips):
+        sampler = WindowSampler(simulated, codec, model_config.window)
+
+        def epoch(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            return sampler.epoch(rng, job.data.samples_per_epoch, train_config.batch_size)
+    elif job.model.temporal:
+        raise ValueError(f"a {job.model.family} lifter trains on clips (simulate_views), not single frames")
+    else:
+        features, targets = frames.features(codec), frames.targets
+
+        def epoch(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            order = rng.permutation(len(features))
+            for first in range(0, len(order), train_config.batch_size):
+                index = order[first : first + train_config.batch_size]
+                yield features[index], targets[index]
+
+    model, history = fit(model_config, epoch, codec, train_config, progress=progress)
+    onnx_path = export_lifter(
+        model, out / f"{job.model_name}.onnx", {CODEC_METADATA_KEY: json.dumps(codec.to_dict())}
     )
     torch.save(
         {"model_config": model_config.to_dict(), "state_dict": model.state_dict(), "job": job.to_dict()},
@@ -344,21 +416,40 @@ def describe_data(
     }
 
 
-def run_training(job: TrainJob, out_dir: str | Path, *, progress: bool = True) -> Path:
-    """`auglift-ros train`: load and split takes, draw and simulate frames, fit, export; the ONNX path."""
+def simulate_training_data(
+    job: TrainJob,
+    takes: Sequence[Any],
+    rng: np.random.Generator,
+    codecs: Sequence[FeatureCodec],
+    progress: bool,
+) -> SimulatedFrames | SimulatedClips:
+    """`job.data.frames` simulated frames: drawn one by one with a camera each for a single-frame
+    lifter, as clips with one camera each for a temporal one."""
+    if job.model.temporal:
+        from auglift_ros.training.clips import clip_views, draw_clips
+
+        clips = draw_clips(
+            takes, job.data.frames, rng, fps=job.data.fps, max_clip_frames=job.data.max_clip_frames
+        )
+        return job.simulation.simulate_views(
+            clip_views(clips, rng, job.simulation.image_size), rng, codecs, progress
+        )
     from auglift_ros.training.frames import select_frames
 
+    return job.simulation.simulate(select_frames(takes, job.data.frames, rng).poses, rng, codecs, progress)
+
+
+def run_training(job: TrainJob, out_dir: str | Path, *, progress: bool = True) -> Path:
+    """`auglift-ros train`: load and split takes, simulate frames or clips, fit, export; the ONNX path."""
     rng = np.random.default_rng(job.train_config().seed)
     takes, held_out = split_takes(load_takes(job.data.sequences), job.data.hold_out_every)
-    selection = select_frames(takes, job.data.frames, rng)
     if progress:
-        print(
-            f"[train] {job.model_name}: {len(takes)} takes ({len(held_out)} held out), "
-            f"{len(selection.poses)} frames"
-        )
-    frames = job.simulation.simulate(selection.poses, rng, [job.codec()], progress=progress)
-    data = describe_data(job, takes, held_out, len(selection.poses))
-    onnx_path = fit_and_export(job, frames, out_dir, data=data, progress=progress)
+        kind = f"{job.model.family} (clips)" if job.model.temporal else "single frames"
+        print(f"[train] {job.model_name}: {len(takes)} takes ({len(held_out)} held out), {kind}")
+    simulated = simulate_training_data(job, takes, rng, [job.codec()], progress)
+    count = len(simulated.frames.keypoints if isinstance(simulated, SimulatedClips) else simulated.keypoints)
+    data = describe_data(job, takes, held_out, count)
+    onnx_path = fit_and_export(job, simulated, out_dir, data=data, progress=progress)
     if progress:
         print(f"[train] wrote {onnx_path}, its card {onnx_path.with_suffix(CARD_SUFFIX).name} and checkpoint")
     return onnx_path

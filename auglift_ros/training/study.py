@@ -77,7 +77,7 @@ class StudyConfig:
                     sim["image_size"] = tuple(sim["image_size"])
                 values["simulation"] = SimulationConfig(**sim)
             if "model" in values:
-                values["model"] = ModelConfig(**values["model"])
+                values["model"] = ModelConfig.from_values(values["model"])
             config = cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"study config {path}: {exc!r}") from exc

@@ -19,14 +19,25 @@ from typing import Any
 
 import numpy as np
 
-from auglift_ros.core.features import FeatureCodec, mean_box_size
+from auglift_ros.core.features import FeatureCodec
 from auglift_ros.data.simulate import SequenceView, SimulatedClips, change_speed, simulate_views
-from auglift_ros.models import CARD_SUFFIX, CODEC_METADATA_KEY, load_lifter
-from auglift_ros.training.clips import WindowSampler, clip_views, draw_clips, predict_clips
+from auglift_ros.models import load_lifter
+from auglift_ros.training.clips import clip_views, draw_clips, predict_clips
 from auglift_ros.training.evaluate import metrics_report
 from auglift_ros.training.frames import split_takes
-from auglift_ros.training.job import ConfigError, SimulationConfig, load_takes, read_yaml_mapping, sha256_of
+from auglift_ros.training.job import (
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    SimulationConfig,
+    TrainJob,
+    describe_data,
+    fit_and_export,
+    load_takes,
+    read_yaml_mapping,
+)
 from auglift_ros.training.study import aggregate, summary_row
+from auglift_ros.training.trainer import TrainConfig
 
 SPLITS = {"in_distribution": "ID", "out_of_distribution": "OOD"}
 
@@ -39,13 +50,11 @@ class Variant:
     family: str
     model: dict[str, Any] = field(default_factory=dict)
 
-    def model_values(self, in_channels: int) -> dict[str, Any]:
-        return {**self.model, "in_channels": in_channels}
+    def model_config(self) -> ModelConfig:
+        return ModelConfig.from_values({**self.model, "family": self.family})
 
     def frames(self) -> int:
-        from auglift_ros.core.lifters import lifter_config
-
-        return lifter_config(self.family, self.model_values(2)).window.frames
+        return self.model_config().lifter_config(in_channels=2).window.frames
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ class TemporalStudyConfig:
             config = cls(**values)
             for variant in config.variants:
                 variant.frames()  # validates the family and its settings now, not after an hour
-            config.train_config(0)
+            TrainConfig(**config.training)
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"temporal study config {path}: {exc!r}") from exc
         missing = [d for pair in config.directions for d in pair if d not in config.datasets]
@@ -104,16 +113,8 @@ class TemporalStudyConfig:
             )
         return config
 
-    def codec(self, feature_set: str, train_box_size: float | None = None) -> FeatureCodec:
-        values = {**self.features, "feature_set": feature_set}
-        if train_box_size is not None:
-            values["train_box_size"] = train_box_size
-        return FeatureCodec.from_dict(values)
-
-    def train_config(self, seed: int):  # noqa: ANN201 (TrainConfig imports torch)
-        from auglift_ros.training.trainer import TrainConfig
-
-        return TrainConfig(**{**self.training, "seed": seed})
+    def codec(self, feature_set: str) -> FeatureCodec:
+        return FeatureCodec.from_dict({**self.features, "feature_set": feature_set})
 
 
 def motion_variants(
@@ -134,65 +135,25 @@ def _clip_actions(clips: list, lengths: np.ndarray) -> np.ndarray:
     return np.concatenate([[c.action] * int(n) for c, n in zip(clips, lengths, strict=True)]).astype(object)
 
 
-def train_variant(
-    config: TemporalStudyConfig,
-    variant: Variant,
-    feature_set: str,
-    seed: int,
-    train: SimulatedClips,
-    out_dir: Path,
-    *,
-    progress: bool = True,
-) -> Path:
-    """Train one variant on the clips, export it to ONNX with its codec and window, write its card."""
-    import torch
-
-    from auglift_ros.core.lifters import export_lifter, lifter_config
-    from auglift_ros.training.trainer import fit
-
-    started = time.perf_counter()
-    codec = config.codec(feature_set, mean_box_size(train.frames.keypoints))
-    model_config = lifter_config(variant.family, variant.model_values(len(codec.channels)))
-    sampler = WindowSampler(train, codec, model_config.window)
-    train_config = config.train_config(seed)
-    model, history = fit(
-        model_config,
-        lambda rng: sampler.epoch(rng, config.samples_per_epoch, train_config.batch_size),
-        codec,
-        train_config,
-        progress=progress,
+def variant_job(
+    config: TemporalStudyConfig, variant: Variant, feature_set: str, seed: int, train_path: str
+) -> TrainJob:
+    """The training job of one variant, feature set and seed (what `auglift-ros train` would run)."""
+    return TrainJob(
+        name=f"{variant.name}_{feature_set}",
+        data=DataConfig(
+            sequences=(train_path,),
+            frames=config.train_frames,
+            hold_out_every=config.hold_out_every,
+            fps=config.fps,
+            max_clip_frames=config.max_clip_frames,
+            samples_per_epoch=config.samples_per_epoch,
+        ),
+        simulation=config.simulation,
+        features={**config.features, "feature_set": feature_set},
+        model=variant.model_config(),
+        training={**config.training, "seed": seed},
     )
-    path = export_lifter(
-        model,
-        out_dir / f"{variant.name}_{feature_set}.onnx",
-        {CODEC_METADATA_KEY: json.dumps(codec.to_dict())},
-    )
-    torch.save(
-        {"model_config": model_config.to_dict(), "family": variant.family, "state_dict": model.state_dict()},
-        path.with_suffix(".pt"),
-    )
-    card = {
-        "name": path.stem,
-        "model": {
-            "file": path.name,
-            "sha256": sha256_of(path),
-            "family": variant.family,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            **model_config.to_dict(),
-        },
-        "window": asdict(model_config.window),
-        "input": {"feature_set": feature_set, "channels": list(codec.channels), "codec": codec.to_dict()},
-        "training": train_config.to_dict()
-        | {
-            "samples_per_epoch": config.samples_per_epoch,
-            "clips": len(train.lengths),
-            "frames": int(train.lengths.sum()),
-        },
-        "final_loss_mm": round(1000.0 * history[-1], 2),
-        "training_seconds": round(time.perf_counter() - started, 1),
-    }
-    path.with_suffix(CARD_SUFFIX).write_text(json.dumps(card, indent=2))
-    return path
 
 
 def run_temporal_study(
@@ -248,9 +209,9 @@ def run_temporal_study(
             run_dir = out / f"train_{train_name}" / f"seed{seed}"
             for variant in config.variants:
                 for feature_set in config.feature_sets:
-                    path = train_variant(
-                        config, variant, feature_set, seed, train, run_dir, progress=progress
-                    )
+                    job = variant_job(config, variant, feature_set, seed, config.datasets[train_name])
+                    data = describe_data(job, takes, held_out, int(train.lengths.sum()))
+                    path = fit_and_export(job, train, run_dir, data=data, progress=progress)
                     model = load_lifter(path)
                     for split, (clips, actions, test_name) in tests.items():
                         report = metrics_report(
