@@ -81,7 +81,7 @@ def _temporal_study(args: argparse.Namespace) -> int:
         if unknown:
             raise ValueError(f"--variants {unknown}: not a variant of {args.config}")
         config = replace(config, variants=[v for v in config.variants if v.name in args.variants])
-    run_temporal_study(config, args.out)
+    run_temporal_study(config, args.out, resume=args.resume)
     return 0
 
 
@@ -234,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     temporal.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
     temporal.add_argument("--variants", nargs="+", help="only these variants (by name)")
+    temporal.add_argument(
+        "--resume", action="store_true", help="keep the finished runs in --out and do only the rest"
+    )
     temporal.set_defaults(handler=_temporal_study)
 
     make_bag = sub.add_parser(

@@ -290,3 +290,54 @@ def test_depth_channel_agreement_ignores_offsets_and_counts_misses() -> None:
     assert check["median_abs_error_cm"] == pytest.approx(0.0, abs=1e-9)
     assert check["share_over_30cm"] == pytest.approx(100.0 / 17)
     assert check["true_relative_depth_median_cm"] == pytest.approx(4.0)
+
+
+def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Path) -> None:
+    root = tmp_path / "mocap"
+    _write_sequences(root / "set_a", count=4, frames=40, seed=1, action="walk")
+    _write_sequences(root / "set_b", count=2, frames=40, seed=2, action="crouch")
+    config = {
+        "data_root": str(root),
+        "datasets": {"a": "set_a", "b": "set_b"},
+        "directions": [{"train": "a", "test_ood": "b"}],
+        "seeds": [0],
+        "train_frames": 120,
+        "test_frames": 40,
+        "max_clip_frames": 30,
+        "hold_out_every": 2,
+        "samples_per_epoch": 64,
+        "speeds": [2.0],
+        "training": TINY_TRAINING,
+        "variants": [
+            {"name": "sb", "family": "simple_baseline", "model": TINY_MODEL},
+            {"name": "vp", "family": "videopose3d", "model": {"filter_widths": [3, 3], "channels": 8}},
+        ],
+    }
+    path = tmp_path / "temporal.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = tmp_path / "temporal"
+    assert main(["temporal-study", "--config", str(path), "--out", str(out), "--variants", "sb"]) == 0
+    first = json.loads((out / "results.json").read_text())["runs"]
+    # 1 variant x 2 feature sets x (ID, OOD, reversed, 2x)
+    assert len(first) == 8 and {r["split"] for r in first} >= {
+        "in_distribution_reversed",
+        "in_distribution_speed_2x",
+    }
+    # A single-frame lifter does not see motion: reversing the clips leaves its error as it was.
+    by = {(r["feature_set"], r["split"]): r["mpjpe"] for r in first}
+    for fs in ("xy", "uadd"):
+        assert (
+            abs(by[fs, "in_distribution_reversed"] - by[fs, "in_distribution"])
+            < 0.05 * by[fs, "in_distribution"]
+        )
+    assert main(["temporal-study", "--config", str(path), "--out", str(out), "--variants", "nope"]) == 2
+    assert main(["temporal-study", "--config", str(path), "--out", str(out), "--resume"]) == 2  # other config
+    (out / "runs.json").write_text(json.dumps({"config": None, "runs": []}))
+    assert main(["temporal-study", "--config", str(path), "--out", str(tmp_path / "full")]) == 0
+    results = json.loads((tmp_path / "full" / "results.json").read_text())
+    assert {(r["variant"], r["frames"]) for r in results["runs"]} == {("sb", 1), ("vp", 9)}
+    rows = [r for r in results["runs"] if (r["variant"], r["feature_set"]) == ("sb", "xy")]
+    assert sorted(r["mpjpe"] for r in rows) == sorted(r["mpjpe"] for r in first if r["feature_set"] == "xy")
+    markdown = (tmp_path / "full" / "results.md").read_text()
+    assert "| a | videopose3d | 9 | a (ID) |" in markdown and "speed_2x" in markdown
+    assert (tmp_path / "full" / "results.png").is_file()

@@ -157,13 +157,18 @@ def variant_job(
 
 
 def run_temporal_study(
-    config: TemporalStudyConfig, out_dir: str | Path, *, progress: bool = True
+    config: TemporalStudyConfig, out_dir: str | Path, *, resume: bool = False, progress: bool = True
 ) -> dict[str, Any]:
-    """Every (direction, seed, variant, feature set): train, export, evaluate; write the aggregate."""
+    """Every (direction, seed, variant, feature set): train, export, evaluate; write the aggregate.
+
+    Runs are saved to runs.json as they finish; with resume, those already there (from a run with the
+    same config) are kept and skipped, so a long study can be continued after an interruption.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    runs: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = _finished_runs(out, config) if resume else []
+    done = {(r["train"], r["seed"], r["variant"], r["feature_set"]) for r in runs}
     sim = config.simulation
     size = tuple(sim.image_size)
     codecs = [config.codec(fs) for fs in config.feature_sets]
@@ -182,6 +187,14 @@ def run_temporal_study(
         takes, held_out = split_takes(load_takes([config.datasets[train_name]]), config.hold_out_every)
         ood_takes = load_takes([config.datasets[ood_name]])
         for seed in config.seeds:
+            wanted = [
+                (variant, feature_set)
+                for variant in config.variants
+                for feature_set in config.feature_sets
+                if (train_name, seed, variant.name, feature_set) not in done
+            ]
+            if not wanted:
+                continue
             rng = np.random.default_rng(seed)
             if progress:
                 print(f"[temporal-study] train on {train_name}, seed {seed}: simulating clips", flush=True)
@@ -207,42 +220,39 @@ def run_temporal_study(
                         actions = _clip_actions(clips, simulated.lengths)
                         tests[f"in_distribution_{motion}"] = (simulated, actions, train_name)
             run_dir = out / f"train_{train_name}" / f"seed{seed}"
-            for variant in config.variants:
-                for feature_set in config.feature_sets:
-                    job = variant_job(config, variant, feature_set, seed, config.datasets[train_name])
-                    data = describe_data(job, takes, held_out, int(train.lengths.sum()))
-                    path = fit_and_export(job, train, run_dir, data=data, progress=progress)
-                    model = load_lifter(path)
-                    for split, (clips, actions, test_name) in tests.items():
-                        report = metrics_report(
-                            predict_clips(model, clips),
-                            clips.frames.targets,
-                            visible=clips.frames.visible,
-                            actions=actions,
-                        )
-                        runs.append(
-                            {"train": train_name, "test": test_name, "split": split, "seed": seed}
-                            | {"variant": variant.name, "family": variant.family, "frames": variant.frames()}
-                            | {"feature_set": feature_set}
-                            | summary_row(report)
-                        )
-                    if progress:
-                        mine = [
-                            r
-                            for r in runs
-                            if (r["variant"], r["feature_set"], r["seed"], r["train"])
-                            == (variant.name, feature_set, seed, train_name)
-                        ]
-                        print(
-                            "[temporal-study] "
-                            + variant.name
-                            + f" {feature_set} seed {seed}: "
-                            + ", ".join(f"{r['split']} {r['mpjpe']:.1f}" for r in mine),
-                            flush=True,
-                        )
-                    (out / "runs.json").write_text(
-                        json.dumps(runs, indent=2)
-                    )  # partial results survive an interruption
+            for variant, feature_set in wanted:
+                job = variant_job(config, variant, feature_set, seed, config.datasets[train_name])
+                data = describe_data(job, takes, held_out, int(train.lengths.sum()))
+                path = fit_and_export(job, train, run_dir, data=data, progress=progress)
+                model = load_lifter(path)
+                for split, (clips, actions, test_name) in tests.items():
+                    report = metrics_report(
+                        predict_clips(model, clips),
+                        clips.frames.targets,
+                        visible=clips.frames.visible,
+                        actions=actions,
+                    )
+                    runs.append(
+                        {"train": train_name, "test": test_name, "split": split, "seed": seed}
+                        | {"variant": variant.name, "family": variant.family, "frames": variant.frames()}
+                        | {"feature_set": feature_set}
+                        | summary_row(report)
+                    )
+                if progress:
+                    mine = [
+                        r
+                        for r in runs
+                        if (r["variant"], r["feature_set"], r["seed"], r["train"])
+                        == (variant.name, feature_set, seed, train_name)
+                    ]
+                    print(
+                        "[temporal-study] "
+                        + variant.name
+                        + f" {feature_set} seed {seed}: "
+                        + ", ".join(f"{r['split']} {r['mpjpe']:.1f}" for r in mine),
+                        flush=True,
+                    )
+                (out / "runs.json").write_text(json.dumps({"config": _config_dict(config), "runs": runs}))
     summary = aggregate(
         runs, config.feature_sets, by=("train", "split", "test", "variant", "family", "frames")
     )
@@ -259,6 +269,17 @@ def run_temporal_study(
         print(temporal_markdown(summary, config.feature_sets))
         print(f"[temporal-study] results.json, results.md and results.png in {out} ({results['seconds']} s)")
     return results
+
+
+def _finished_runs(out: Path, config: TemporalStudyConfig) -> list[dict[str, Any]]:
+    """The runs saved by an earlier, interrupted study into out (checked to have the same config)."""
+    saved = out / "runs.json"
+    if not saved.is_file():
+        return []
+    values = json.loads(saved.read_text())
+    if values.get("config") != json.loads(json.dumps(_config_dict(config))):
+        raise ConfigError(f"{saved} was made with another config; use a new --out or drop --resume")
+    return list(values["runs"])
 
 
 def _config_dict(config: TemporalStudyConfig) -> dict[str, Any]:
