@@ -15,12 +15,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from auglift_ros.core.lifters import OnnxLifter, PersonWindows, build_lifter, export_lifter, lifter_config
+from auglift_ros.core.lifters import OnnxLifter, PersonWindows, build_lifter, export_lifter
+from auglift_ros.core.lifters.config import LifterConfig
 from auglift_ros.training.temporal_study import TemporalStudyConfig, Variant
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "temporal_study.yaml"
@@ -30,10 +33,11 @@ PAPER_VIDEOPOSE3D = Variant(
 WARM_UP = 20
 
 
-def causal_values(variant: Variant, channels: int) -> dict:
-    """The variant's settings for a live node: VideoPose3D and PoseFormer predict their last frame."""
-    values = variant.model_values(channels)
-    return values | ({"causal": True} if variant.family in ("videopose3d", "poseformer") else {})
+def causal_config(variant: Variant, channels: int) -> LifterConfig:
+    """The variant as a live node runs it: VideoPose3D and PoseFormer predicting their last frame."""
+    model = variant.model_config()
+    causal = {"causal": True} if variant.family in ("videopose3d", "poseformer") else {}
+    return replace(model, settings=model.settings | causal).lifter_config(channels)
 
 
 def time_step(lifter: OnnxLifter, windows: PersonWindows | None, persons: int, repeats: int) -> float:
@@ -50,7 +54,7 @@ def time_step(lifter: OnnxLifter, windows: PersonWindows | None, persons: int, r
     return 1000.0 * float(np.median(times[WARM_UP:]))
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -58,8 +62,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads (the node's default: 1)")
     parser.add_argument("--channels", type=int, default=6, help="input channels per joint (uadd: 6, xy: 2)")
-    args = parser.parse_args()
+    parser.add_argument("--variants", nargs="+", help="only these variants (by name)")
+    args = parser.parse_args(argv)
     variants = [*TemporalStudyConfig.from_yaml(CONFIG).variants, PAPER_VIDEOPOSE3D]
+    variants = [v for v in variants if args.variants is None or v.name in args.variants]
     torch.manual_seed(0)
     print(f"ONNX Runtime, CPU, {args.threads} thread(s), {args.channels} channels per joint")
     print(f"median of {args.repeats} frames; ms/frame for all persons, then per person")
@@ -67,7 +73,7 @@ def main() -> None:
     print(f"{'model':<26} {'params':>9} {'MB':>6}{columns}")
     with tempfile.TemporaryDirectory() as tmp:
         for variant in variants:
-            model = build_lifter(lifter_config(variant.family, causal_values(variant, args.channels))).eval()
+            model = build_lifter(causal_config(variant, args.channels)).eval()
             path = export_lifter(model, Path(tmp) / "model.onnx")
             lifter = OnnxLifter(path, device="cpu", threads=args.threads)
             parameters = sum(p.numel() for p in model.parameters())

@@ -222,3 +222,17 @@ def test_onnx_export_matches_torch_and_carries_the_window(family, tmp_path):
     assert lifter.run(x[:0]).shape == (0, spec.output_frames, K, 3)
     with pytest.raises(ValueError, match="T, K, C"):
         lifter.run(x[:, :-1])
+
+
+def test_latency_benchmark_runs_a_family_as_the_node_does(capsys):
+    """benchmarks/bench_temporal.py on one variant, one frame: the row is printed with its size."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_temporal.py"
+    spec = importlib.util.spec_from_file_location("bench_temporal", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--persons", "2", "--repeats", "1", "--variants", "videopose3d-27"])
+    row = capsys.readouterr().out.strip().splitlines()[-1].split()
+    assert row[0] == "videopose3d-27" and int(row[1]) > 0 and float(row[3]) > 0
