@@ -331,8 +331,19 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
             < 0.05 * by[fs, "in_distribution"]
         )
     assert main(["temporal-study", "--config", str(path), "--out", str(out), "--variants", "nope"]) == 2
-    assert main(["temporal-study", "--config", str(path), "--out", str(out), "--resume"]) == 2  # other config
-    (out / "runs.json").write_text(json.dumps({"config": None, "runs": []}))
+    # Resuming trains only what is missing (vp) and keeps what is done (sb) ...
+    assert main(["temporal-study", "--config", str(path), "--out", str(out), "--resume"]) == 0
+    assert len(json.loads((out / "runs.json").read_text())["runs"]) == 16
+    # ... and resuming with fewer variants only reports on them, keeping the rest in runs.json.
+    assert (
+        main(["temporal-study", "--config", str(path), "--out", str(out), "--resume", "--variants", "vp"])
+        == 0
+    )
+    assert {r["variant"] for r in json.loads((out / "results.json").read_text())["runs"]} == {"vp"}
+    assert len(json.loads((out / "runs.json").read_text())["runs"]) == 16
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config | {"train_frames": 100}))
+    assert main(["temporal-study", "--config", str(changed), "--out", str(out), "--resume"]) == 2
     assert main(["temporal-study", "--config", str(path), "--out", str(tmp_path / "full")]) == 0
     results = json.loads((tmp_path / "full" / "results.json").read_text())
     assert {(r["variant"], r["frames"]) for r in results["runs"]} == {("sb", 1), ("vp", 9)}

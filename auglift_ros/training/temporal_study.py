@@ -162,12 +162,17 @@ def run_temporal_study(
     """Every (direction, seed, variant, feature set): train, export, evaluate; write the aggregate.
 
     Runs are saved to runs.json as they finish; with resume, those already there (from a run with the
-    same config) are kept and skipped, so a long study can be continued after an interruption.
+    same settings) are kept and skipped, so a long study can be continued after an interruption, and
+    resuming with fewer seeds or variants reports on the finished ones without training anything.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    runs: list[dict[str, Any]] = _finished_runs(out, config) if resume else []
+    saved = _finished_runs(out, config) if resume else []
+    names = {v.name for v in config.variants}
+    selected = [r["seed"] in config.seeds and r["variant"] in names for r in saved]
+    runs = [r for r, chosen in zip(saved, selected, strict=True) if chosen]
+    set_aside = [r for r, chosen in zip(saved, selected, strict=True) if not chosen]  # kept in runs.json
     done = {(r["train"], r["seed"], r["variant"], r["feature_set"]) for r in runs}
     sim = config.simulation
     size = tuple(sim.image_size)
@@ -252,7 +257,9 @@ def run_temporal_study(
                         + ", ".join(f"{r['split']} {r['mpjpe']:.1f}" for r in mine),
                         flush=True,
                     )
-                (out / "runs.json").write_text(json.dumps({"config": _config_dict(config), "runs": runs}))
+                (out / "runs.json").write_text(
+                    json.dumps({"config": _config_dict(config), "runs": set_aside + runs})
+                )
     summary = aggregate(
         runs, config.feature_sets, by=("train", "split", "test", "variant", "family", "frames")
     )
@@ -277,7 +284,16 @@ def _finished_runs(out: Path, config: TemporalStudyConfig) -> list[dict[str, Any
     if not saved.is_file():
         return []
     values = json.loads(saved.read_text())
-    if values.get("config") != json.loads(json.dumps(_config_dict(config))):
+
+    def shared(settings: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Everything but the seeds and variants, which a resumed study may narrow or extend."""
+        return (
+            None
+            if settings is None
+            else {k: v for k, v in settings.items() if k not in ("seeds", "variants")}
+        )
+
+    if shared(values.get("config")) != shared(json.loads(json.dumps(_config_dict(config)))):
         raise ConfigError(f"{saved} was made with another config; use a new --out or drop --resume")
     return list(values["runs"])
 
