@@ -28,7 +28,7 @@ from auglift_ros.bags.make import write_video_bag_from_file
 from auglift_ros.bags.replay import LiftedFrame, graph_lifter, lifter_defaults, replay_bag
 from auglift_ros.evaluation import score, summary_line, write_evaluation
 from auglift_ros.graph import pipeline_topics
-from auglift_ros.nodes.messages import skeleton_markers, skeletons_to_cloud
+from auglift_ros.nodes.lift_stage import lifted_messages
 
 CAMERA = "cam01"
 VIDEO_SCALE = 0.5
@@ -122,6 +122,7 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
     depth_estimator, depth_note = _depth_estimator(depth_model)
     print(f"[demo] 4/5 the pipeline on the bag; {depth_note}", flush=True)
     lifter = graph_lifter()
+    node_defaults = lifter_defaults()
     topics = pipeline_topics()
     chosen = set(np.linspace(0, len(truth) - 1, STRIP_FRAMES).round().astype(int).tolist())
     from auglift_ros.perception.detector import MediaPipePoseDetector
@@ -133,13 +134,11 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
             nonlocal lifted
             header = frame.keypoints_msg.header
             output.write(topics.keypoints, frame.keypoints_msg)
-            output.write(
-                topics.skeletons, skeletons_to_cloud(header, frame.result.joints_cam, frame.confidence)
+            skeletons, markers = lifted_messages(
+                header, frame.result, frame.confidence, node_defaults["marker_lifetime"]
             )
-            output.write(
-                topics.markers,
-                skeleton_markers(header, frame.result.joints_cam, np.arange(len(frame.result.joints_cam))),
-            )
+            output.write(topics.skeletons, skeletons)
+            output.write(topics.markers, markers)
             lifted += 1
 
         try:
@@ -147,7 +146,7 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
                 bag,
                 lifter,
                 topics=topics,
-                max_depth_age=lifter_defaults()["max_depth_age"],
+                max_depth_age=node_defaults["max_depth_age"],
                 detector=detector,
                 depth_estimator=depth_estimator,
                 on_frame=keep,

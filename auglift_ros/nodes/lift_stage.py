@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.core.tracking import KeypointTracker
 from auglift_ros.lifting import FrameLifter, LiftResult
@@ -16,6 +18,8 @@ from auglift_ros.nodes.messages import (
     camera_matrix,
     cloud_to_keypoints,
     depth_image_to_metres,
+    skeleton_markers,
+    skeletons_to_cloud,
     stamp_ns,
 )
 
@@ -62,3 +66,15 @@ class LiftStage:
         result = self.lifter.lift(keypoints, confidence, size, camera_matrix(info), depth, tracks.ids)
         self._last_stamp_ns = stamp
         return result, confidence
+
+
+def lifted_messages(
+    header: Header, result: LiftResult, confidence: np.ndarray, marker_lifetime_s: float
+) -> tuple[PointCloud2, MarkerArray]:
+    """The skeleton cloud and RViz markers the lifter node publishes for one lifted frame (and the
+    demo writes to its output bag), with the track ids as person ids and the keypoints' header."""
+    ids = result.person_ids
+    return (
+        skeletons_to_cloud(header, result.joints_cam, confidence, ids),
+        skeleton_markers(header, result.joints_cam, ids, lifetime_s=marker_lifetime_s),
+    )

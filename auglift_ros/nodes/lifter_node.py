@@ -41,8 +41,8 @@ from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import LoadedLifter, load_lifter
 from auglift_ros.nodes.depth_pairing import DepthPairing
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
-from auglift_ros.nodes.lift_stage import LiftStage
-from auglift_ros.nodes.messages import MessageError, skeleton_markers, skeletons_to_cloud
+from auglift_ros.nodes.lift_stage import LiftStage, lifted_messages
+from auglift_ros.nodes.messages import MessageError
 from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 
@@ -161,13 +161,11 @@ class LifterNode(Node):
         except (MessageError, ValueError) as error:
             self._diagnostics.drop("a keypoints frame", error)
             return
-        ids = result.person_ids
-        self._skeletons.publish(skeletons_to_cloud(msg.header, result.joints_cam, confidence, ids))
-        self._markers.publish(
-            skeleton_markers(
-                msg.header, result.joints_cam, ids, lifetime_s=self.get_parameter("marker_lifetime").value
-            )
+        skeletons, markers = lifted_messages(
+            msg.header, result, confidence, self.get_parameter("marker_lifetime").value
         )
+        self._skeletons.publish(skeletons)
+        self._markers.publish(markers)
         depth_use = "with depth" if result.used_depth else "without depth"
         self._diagnostics.message = f"last frame: {result.feature_set} ({depth_use})"
         self._diagnostics.warn = not result.used_depth
