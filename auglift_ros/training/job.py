@@ -356,7 +356,7 @@ def fit_and_export(
 
     from auglift_ros.core.lifters import export_lifter
     from auglift_ros.training.clips import WindowSampler
-    from auglift_ros.training.trainer import fit
+    from auglift_ros.training.trainer import fit, frame_batches
 
     started = time.perf_counter()
     out = Path(out_dir)
@@ -373,13 +373,7 @@ def fit_and_export(
     elif job.model.temporal:
         raise ValueError(f"a {job.model.family} lifter trains on clips (simulate_views), not single frames")
     else:
-        features, targets = frames.features(codec), frames.targets
-
-        def epoch(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            order = rng.permutation(len(features))
-            for first in range(0, len(order), train_config.batch_size):
-                index = order[first : first + train_config.batch_size]
-                yield features[index], targets[index]
+        epoch = frame_batches(frames.features(codec), frames.targets, train_config.batch_size)
 
     model, history = fit(model_config, epoch, codec, train_config, progress=progress)
     onnx_path = export_lifter(

@@ -68,13 +68,21 @@ def train_lifter(
     if features.shape[:2] != targets.shape[:2] or targets.shape[-1] != 3:
         raise ValueError(f"features {features.shape} and targets {targets.shape} do not pair up")
 
+    return fit(
+        model_config, frame_batches(features, targets, config.batch_size), codec, config, progress=progress
+    )
+
+
+def frame_batches(features: np.ndarray, targets: np.ndarray, batch_size: int) -> Batches:
+    """An epoch over per-frame samples: every sample once, in a new random order each epoch."""
+
     def epoch(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         order = rng.permutation(len(features))
-        for start in range(0, len(order), config.batch_size):
-            index = order[start : start + config.batch_size]
+        for start in range(0, len(order), batch_size):
+            index = order[start : start + batch_size]
             yield features[index], targets[index]
 
-    return fit(model_config, epoch, codec, config, progress=progress)
+    return epoch
 
 
 def fit(
