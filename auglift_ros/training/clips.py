@@ -15,7 +15,7 @@ import numpy as np
 
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters.temporal import WindowSpec, predict_sequence
-from auglift_ros.data.simulate import SequenceView, SimulatedClips, sequence_view
+from auglift_ros.data.simulate import SequenceView, SimulatedClips, interpolate_frames, sequence_view
 from auglift_ros.models import LoadedLifter
 from auglift_ros.training.frames import MotionLike
 
@@ -24,14 +24,7 @@ def resample(joints: np.ndarray, fps: float, target_fps: float) -> np.ndarray:
     """Joints (T, K, 3) recorded at fps, linearly interpolated to target_fps (same duration)."""
     if not (fps > 0 and target_fps > 0):
         raise ValueError(f"frame rates must be positive, got {fps} and {target_fps}")
-    count = len(joints)
-    if count < 2 or fps == target_fps:
-        return np.asarray(joints, dtype=np.float64)
-    times = np.arange(0.0, (count - 1) + 1e-9, fps / target_fps)
-    low = np.floor(times).astype(int)
-    high = np.minimum(low + 1, count - 1)
-    weight = (times - low)[:, None, None]
-    return (1.0 - weight) * joints[low] + weight * joints[high]
+    return interpolate_frames(np.asarray(joints, dtype=np.float64), fps / target_fps)
 
 
 @dataclass
@@ -80,6 +73,12 @@ def clip_views(
         sequence_view(clip.joints, clip_rng, image_size)
         for clip, clip_rng in zip(clips, rng.spawn(len(clips)), strict=True)
     ]
+
+
+def clip_actions(clips: Sequence[Clip], lengths: Sequence[int]) -> np.ndarray:
+    """Each frame's action label (N,), for clips simulated with `lengths` frames (which differ from
+    the clips' own lengths when they were re-timed)."""
+    return np.concatenate([[c.action] * int(n) for c, n in zip(clips, lengths, strict=True)]).astype(object)
 
 
 class WindowSampler:

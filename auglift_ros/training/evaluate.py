@@ -219,7 +219,7 @@ def run_evaluation(
     takes = load_takes([str(sequences)])
     rng = np.random.default_rng(seed)
     if loaded.lifter.temporal:  # whole clips, one camera each, every frame predicted
-        from auglift_ros.training.clips import clip_views, draw_clips, predict_clips
+        from auglift_ros.training.clips import clip_actions, clip_views, draw_clips, predict_clips
 
         data = loaded.card.get("config", {}).get("data", {})
         clips = draw_clips(
@@ -233,7 +233,7 @@ def run_evaluation(
         simulated_clips = simulation.simulate_views(views, rng, [loaded.codec], progress=progress)
         simulated = simulated_clips.frames
         prediction = predict_clips(loaded, simulated_clips)
-        actions = np.concatenate([[c.action] * len(c.joints) for c in clips])
+        actions = clip_actions(clips, simulated_clips.lengths)
     else:
         selection = select_frames(takes, frames, rng)
         simulated = simulation.simulate(selection.poses, rng, [loaded.codec], progress=progress)

@@ -22,7 +22,7 @@ import numpy as np
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.data.simulate import SequenceView, SimulatedClips, change_speed, simulate_views
 from auglift_ros.models import load_lifter
-from auglift_ros.training.clips import clip_views, draw_clips, predict_clips
+from auglift_ros.training.clips import clip_actions, clip_views, draw_clips, predict_clips
 from auglift_ros.training.evaluate import metrics_report
 from auglift_ros.training.frames import split_takes
 from auglift_ros.training.job import (
@@ -131,10 +131,6 @@ def motion_variants(
     return out
 
 
-def _clip_actions(clips: list, lengths: np.ndarray) -> np.ndarray:
-    return np.concatenate([[c.action] * int(n) for c, n in zip(clips, lengths, strict=True)]).astype(object)
-
-
 def variant_job(
     config: TemporalStudyConfig, variant: Variant, feature_set: str, seed: int, train_path: str
 ) -> TrainJob:
@@ -214,7 +210,7 @@ def run_temporal_study(
                 views = clip_views(clips, rng, size)
                 tests[split] = (
                     simulate(views, rng),
-                    _clip_actions(clips, np.array([len(c.joints) for c in clips])),
+                    clip_actions(clips, [len(c.joints) for c in clips]),
                     test_name,
                 )
                 if split == "in_distribution":
@@ -222,7 +218,7 @@ def run_temporal_study(
                         views, config.reversed_test, config.speeds
                     ).items():
                         simulated = simulate(changed, rng)
-                        actions = _clip_actions(clips, simulated.lengths)
+                        actions = clip_actions(clips, simulated.lengths)
                         tests[f"in_distribution_{motion}"] = (simulated, actions, train_name)
             run_dir = out / f"train_{train_name}" / f"seed{seed}"
             for variant, feature_set in wanted:
