@@ -58,24 +58,8 @@ class StudyConfig:
         """Read a study config; dataset paths resolve against data_root, else the file's `data_root`
         entry (itself relative to the current directory)."""
         path = Path(path)
-        values = read_yaml_mapping(path, "study config")
-        known = {f for f in cls.__dataclass_fields__} | {"data_root"}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"study config {path}: unknown key(s) {unknown}")
-        root = Path(data_root if data_root is not None else values.pop("data_root", "."))
-        values.pop("data_root", None)
+        values = read_study_values(path, "study config", set(cls.__dataclass_fields__), data_root)
         try:
-            values["datasets"] = {k: str(root / v) for k, v in values["datasets"].items()}
-            values["directions"] = [(d["train"], d["test_ood"]) for d in values["directions"]]
-            for key in ("feature_sets", "seeds"):
-                if key in values:
-                    values[key] = tuple(values[key])
-            if "simulation" in values:
-                sim = dict(values["simulation"])
-                if "image_size" in sim:
-                    sim["image_size"] = tuple(sim["image_size"])
-                values["simulation"] = SimulationConfig(**sim)
             if "model" in values:
                 values["model"] = ModelConfig.from_values(values["model"])
             config = cls(**values)
@@ -156,7 +140,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
                     )
     summary = aggregate(runs, config.feature_sets)
     results = {
-        "config": _config_dict(config),
+        "config": config_dict(config),
         "seconds": round(time.perf_counter() - started, 1),
         "runs": runs,
         "summary": summary,
@@ -171,7 +155,38 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
     return results
 
 
-def _config_dict(config: StudyConfig) -> dict[str, Any]:
+def read_study_values(
+    path: Path, what: str, fields: set[str], data_root: str | Path | None, tuples: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A study config's entries, with what every study shares converted: dataset paths resolved
+    against data_root (else the file's `data_root`, itself relative to the current directory),
+    directions as (train, test_ood) pairs, `feature_sets`, `seeds` and `tuples` as tuples, and the
+    simulation section as a SimulationConfig. ConfigError names the file and what is wrong."""
+    values = read_yaml_mapping(path, what)
+    unknown = sorted(set(values) - fields - {"data_root"})
+    if unknown:
+        raise ConfigError(f"{what} {path}: unknown key(s) {unknown}")
+    root = Path(data_root if data_root is not None else values.get("data_root", "."))
+    values.pop("data_root", None)
+    try:
+        values["datasets"] = {k: str(root / v) for k, v in values["datasets"].items()}
+        values["directions"] = [(d["train"], d["test_ood"]) for d in values["directions"]]
+        for key in ("feature_sets", "seeds", *tuples):
+            if key in values:
+                values[key] = tuple(values[key])
+        if "simulation" in values:
+            sim = dict(values["simulation"])
+            if "image_size" in sim:
+                sim["image_size"] = tuple(sim["image_size"])
+            values["simulation"] = SimulationConfig(**sim)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{what} {path}: {exc!r}") from exc
+    return values
+
+
+def config_dict(config: Any) -> dict[str, Any]:
+    """A study config (any study's dataclass) as the JSON its results record, directions as
+    train/test_ood mappings."""
     values = asdict(config)
     values["directions"] = [{"train": a, "test_ood": b} for a, b in config.directions]
     return values

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,8 @@ from auglift_ros.training.job import (
     describe_data,
     fit_and_export,
     load_takes,
-    read_yaml_mapping,
 )
-from auglift_ros.training.study import aggregate, summary_row
+from auglift_ros.training.study import aggregate, config_dict, read_study_values, summary_row
 from auglift_ros.training.trainer import TrainConfig
 
 SPLITS = {"in_distribution": "ID", "out_of_distribution": "OOD"}
@@ -81,24 +80,10 @@ class TemporalStudyConfig:
     @classmethod
     def from_yaml(cls, path: str | Path, data_root: str | Path | None = None) -> TemporalStudyConfig:
         path = Path(path)
-        values = read_yaml_mapping(path, "temporal study config")
-        known = set(cls.__dataclass_fields__) | {"data_root"}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"temporal study config {path}: unknown key(s) {unknown}")
-        root = Path(data_root if data_root is not None else values.pop("data_root", "."))
-        values.pop("data_root", None)
+        fields = set(cls.__dataclass_fields__)
+        values = read_study_values(path, "temporal study config", fields, data_root, tuples=("speeds",))
         try:
-            values["datasets"] = {k: str(root / v) for k, v in values["datasets"].items()}
-            values["directions"] = [(d["train"], d["test_ood"]) for d in values["directions"]]
             values["variants"] = [Variant(**v) for v in values["variants"]]
-            for key in ("feature_sets", "seeds", "speeds"):
-                if key in values:
-                    values[key] = tuple(values[key])
-            if "simulation" in values:
-                sim = dict(values["simulation"])
-                sim["image_size"] = tuple(sim.get("image_size", (640, 480)))
-                values["simulation"] = SimulationConfig(**sim)
             config = cls(**values)
             for variant in config.variants:
                 variant.frames()  # validates the family and its settings now, not after an hour
@@ -254,13 +239,13 @@ def run_temporal_study(
                         flush=True,
                     )
                 (out / "runs.json").write_text(
-                    json.dumps({"config": _config_dict(config), "runs": set_aside + runs})
+                    json.dumps({"config": config_dict(config), "runs": set_aside + runs})
                 )
     summary = aggregate(
         runs, config.feature_sets, by=("train", "split", "test", "variant", "family", "frames")
     )
     results = {
-        "config": _config_dict(config),
+        "config": config_dict(config),
         "seconds": round(time.perf_counter() - started, 1),
         "runs": runs,
         "summary": summary,
@@ -289,15 +274,9 @@ def _finished_runs(out: Path, config: TemporalStudyConfig) -> list[dict[str, Any
             else {k: v for k, v in settings.items() if k not in ("seeds", "variants")}
         )
 
-    if shared(values.get("config")) != shared(json.loads(json.dumps(_config_dict(config)))):
+    if shared(values.get("config")) != shared(json.loads(json.dumps(config_dict(config)))):
         raise ConfigError(f"{saved} was made with another config; use a new --out or drop --resume")
     return list(values["runs"])
-
-
-def _config_dict(config: TemporalStudyConfig) -> dict[str, Any]:
-    values = asdict(config)
-    values["directions"] = [{"train": a, "test_ood": b} for a, b in config.directions]
-    return values
 
 
 def _cell(entry: dict[str, Any] | None, key: str = "mpjpe") -> str:
