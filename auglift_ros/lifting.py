@@ -63,6 +63,14 @@ class FrameLifter:
         for windows in self._windows.values():
             windows.forget(ended)
 
+    def _windowed(
+        self, loaded: LoadedLifter, person_ids: Sequence[int] | None, features: np.ndarray
+    ) -> np.ndarray:
+        """A temporal model's windows (P, T, K, C) after adding this frame's features (P, K, C); a
+        single-frame model takes the features as they are."""
+        windows = self._windows.get(id(loaded))
+        return features if windows is None else windows.push(person_ids, features)
+
     def lift(
         self,
         keypoints: np.ndarray,
@@ -87,17 +95,12 @@ class FrameLifter:
         with_depth = depth is not None and self.model.codec.uses_depth
         chosen = self.model if with_depth or self.fallback is None else self.fallback
         depth_inputs = chosen.codec.sample_depth(depth, keypoints, confidence) if with_depth else None
-        pose = None
-        for loaded in (self.model, self.fallback):
-            if loaded is None or (loaded is not chosen and id(loaded) not in self._windows):
-                continue
-            inputs = depth_inputs if loaded is chosen else None
-            features = loaded.codec.encode(keypoints, confidence, image_size, inputs)
-            if id(loaded) in self._windows:
-                features = self._windows[id(loaded)].push(person_ids, features)
-            if loaded is chosen:
-                out = loaded.lifter.run(features)
-                pose = (out[:, -1] if loaded.lifter.temporal else out).astype(np.float64)
+        features = chosen.codec.encode(keypoints, confidence, image_size, depth_inputs)
+        out = chosen.lifter.run(self._windowed(chosen, person_ids, features))
+        pose = (out[:, -1] if chosen.lifter.temporal else out).astype(np.float64)
+        for other in (self.model, self.fallback):  # keep the unused model's windows current
+            if other is not None and other is not chosen and id(other) in self._windows:
+                self._windowed(other, person_ids, other.codec.encode(keypoints, confidence, image_size))
         root = np.full((len(pose), 3), np.nan)
         if with_depth:
             point_depth = depth_inputs[..., 0] if depth_inputs.ndim == 3 else depth_inputs

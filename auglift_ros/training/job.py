@@ -218,9 +218,9 @@ class TrainJob:
         built["training"] = dict(values.get("training") or {})
         job = cls(**built)
         try:  # validate the free-form sections now, not after minutes of simulation
-            job.codec(train_box_size=1.0)
+            channels = len(job.codec(train_box_size=1.0).channels)
             job.train_config()
-            job.model.lifter_config(len(job.codec(train_box_size=1.0).channels))
+            job.model.lifter_config(channels)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"model/features/training: {exc}") from exc
         return job

@@ -211,33 +211,24 @@ def run_temporal_study(
                 data = describe_data(job, takes, held_out, int(train.lengths.sum()))
                 path = fit_and_export(job, train, run_dir, data=data, progress=progress)
                 model = load_lifter(path)
-                for split, (clips, actions, test_name) in tests.items():
-                    report = metrics_report(
-                        predict_clips(model, clips),
-                        clips.frames.targets,
-                        visible=clips.frames.visible,
-                        actions=actions,
+                new = [
+                    {"train": train_name, "test": test_name, "split": split, "seed": seed}
+                    | {"variant": variant.name, "family": variant.family, "frames": variant.frames()}
+                    | {"feature_set": feature_set}
+                    | summary_row(
+                        metrics_report(
+                            predict_clips(model, clips),
+                            clips.frames.targets,
+                            visible=clips.frames.visible,
+                            actions=actions,
+                        )
                     )
-                    runs.append(
-                        {"train": train_name, "test": test_name, "split": split, "seed": seed}
-                        | {"variant": variant.name, "family": variant.family, "frames": variant.frames()}
-                        | {"feature_set": feature_set}
-                        | summary_row(report)
-                    )
+                    for split, (clips, actions, test_name) in tests.items()
+                ]
+                runs += new
                 if progress:
-                    mine = [
-                        r
-                        for r in runs
-                        if (r["variant"], r["feature_set"], r["seed"], r["train"])
-                        == (variant.name, feature_set, seed, train_name)
-                    ]
-                    print(
-                        "[temporal-study] "
-                        + variant.name
-                        + f" {feature_set} seed {seed}: "
-                        + ", ".join(f"{r['split']} {r['mpjpe']:.1f}" for r in mine),
-                        flush=True,
-                    )
+                    scores = ", ".join(f"{r['split']} {r['mpjpe']:.1f}" for r in new)
+                    print(f"[temporal-study] {variant.name} {feature_set} seed {seed}: {scores}", flush=True)
                 (out / "runs.json").write_text(
                     json.dumps({"config": config_dict(config), "runs": set_aside + runs})
                 )

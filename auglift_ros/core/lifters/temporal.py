@@ -135,7 +135,7 @@ class PersonWindows:
         windows = np.empty((len(ids), self.spec.frames, *features.shape[1:]), dtype=np.float32)
         for row, (person, frame) in enumerate(zip(ids, features, strict=True)):
             buffer = self._buffers.get(person)
-            if buffer is None or buffer.shape[1:] != frame.shape:
+            if buffer is None:
                 buffer = np.repeat(frame[None], self.spec.frames, axis=0)
             else:
                 buffer = np.concatenate([buffer[1:], frame[None]])

@@ -76,14 +76,13 @@ def _check_window(x: torch.Tensor, frames: int, joints: int, channels: int) -> N
 
 @dataclass
 class TransformerConfig(LifterConfig):
-    """Shared transformer settings: window length, depth, heads, MLP width, dropout, causal target."""
+    """Shared transformer settings: window length, depth, heads, MLP width, dropout."""
 
     frames: int = 27
     depth: int = 4
     heads: int = 8
     mlp_ratio: float = 2.0
     dropout: float = 0.1
-    causal: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -98,15 +97,15 @@ class TransformerConfig(LifterConfig):
 @dataclass
 class PoseFormerConfig(TransformerConfig):
     """PoseFormer: `joint_dim` per joint in the spatial transformer (the paper: 32, depth 4, 27 frames);
-    the temporal transformer's tokens are K * joint_dim wide."""
+    the temporal transformer's tokens are K * joint_dim wide; causal predicts the last frame."""
 
     joint_dim: int = 32
+    causal: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.check_positive("joint_dim")
-        if not self.causal and self.frames % 2 == 0:
-            raise ValueError(f"a symmetric PoseFormer needs an odd window, got {self.frames}")
+        self.window  # noqa: B018 (a symmetric window must have an odd length: WindowSpec checks)
 
     @property
     def window(self) -> WindowSpec:
