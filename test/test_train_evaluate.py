@@ -311,6 +311,11 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
         "variants": [
             {"name": "sb", "family": "simple_baseline", "model": TINY_MODEL},
             {"name": "vp", "family": "videopose3d", "model": {"filter_widths": [3, 3], "channels": 8}},
+            {
+                "name": "vp-causal",
+                "family": "videopose3d",
+                "model": {"filter_widths": [3, 3], "channels": 8, "causal": True},
+            },
         ],
     }
     path = tmp_path / "temporal.yaml"
@@ -331,24 +336,29 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
             < 0.05 * by[fs, "in_distribution"]
         )
     assert main(["temporal-study", "--config", str(path), "--out", str(out), "--variants", "nope"]) == 2
-    # Resuming trains only what is missing (vp) and keeps what is done (sb) ...
+    # Resuming trains only what is missing (vp, vp-causal) and keeps what is done (sb) ...
     assert main(["temporal-study", "--config", str(path), "--out", str(out), "--resume"]) == 0
-    assert len(json.loads((out / "runs.json").read_text())["runs"]) == 16
+    assert len(json.loads((out / "runs.json").read_text())["runs"]) == 24
     # ... and resuming with fewer variants only reports on them, keeping the rest in runs.json.
     assert (
         main(["temporal-study", "--config", str(path), "--out", str(out), "--resume", "--variants", "vp"])
         == 0
     )
     assert {r["variant"] for r in json.loads((out / "results.json").read_text())["runs"]} == {"vp"}
-    assert len(json.loads((out / "runs.json").read_text())["runs"]) == 16
+    assert len(json.loads((out / "runs.json").read_text())["runs"]) == 24
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(config | {"train_frames": 100}))
     assert main(["temporal-study", "--config", str(changed), "--out", str(out), "--resume"]) == 2
     assert main(["temporal-study", "--config", str(path), "--out", str(tmp_path / "full")]) == 0
     results = json.loads((tmp_path / "full" / "results.json").read_text())
-    assert {(r["variant"], r["frames"]) for r in results["runs"]} == {("sb", 1), ("vp", 9)}
+    assert {(r["variant"], r["frames"], r["target"]) for r in results["runs"]} == {
+        ("sb", 1, "last"),
+        ("vp", 9, "centre"),
+        ("vp-causal", 9, "last"),
+    }
     rows = [r for r in results["runs"] if (r["variant"], r["feature_set"]) == ("sb", "xy")]
     assert sorted(r["mpjpe"] for r in rows) == sorted(r["mpjpe"] for r in first if r["feature_set"] == "xy")
     markdown = (tmp_path / "full" / "results.md").read_text()
-    assert "| a | videopose3d | 9 | a (ID) |" in markdown and "speed_2x" in markdown
+    assert "| a | videopose3d | 9 | centre | a (ID) |" in markdown and "speed_2x" in markdown
+    assert "| a | videopose3d | 9 | last | b (OOD) |" in markdown
     assert (tmp_path / "full" / "results.png").is_file()

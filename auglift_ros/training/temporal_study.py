@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from auglift_ros.core.features import FeatureCodec
+from auglift_ros.core.lifters.temporal import WindowSpec
 from auglift_ros.data.simulate import SequenceView, SimulatedClips, change_speed, simulate_views
 from auglift_ros.models import load_lifter
 from auglift_ros.training.clips import clip_actions, clip_views, draw_clips, predict_clips
@@ -52,8 +53,8 @@ class Variant:
     def model_config(self) -> ModelConfig:
         return ModelConfig.from_values({**self.model, "family": self.family})
 
-    def frames(self) -> int:
-        return self.model_config().lifter_config(in_channels=2).window.frames
+    def window(self) -> WindowSpec:
+        return self.model_config().lifter_config(in_channels=2).window
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class TemporalStudyConfig:
             values["variants"] = [Variant(**v) for v in values["variants"]]
             config = cls(**values)
             for variant in config.variants:
-                variant.frames()  # validates the family and its settings now, not after an hour
+                variant.window()  # validates the family and its settings now, not after an hour
             TrainConfig(**config.training)
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"temporal study config {path}: {exc!r}") from exc
@@ -211,9 +212,11 @@ def run_temporal_study(
                 data = describe_data(job, takes, held_out, int(train.lengths.sum()))
                 path = fit_and_export(job, train, run_dir, data=data, progress=progress)
                 model = load_lifter(path)
+                window = variant.window()
                 new = [
                     {"train": train_name, "test": test_name, "split": split, "seed": seed}
-                    | {"variant": variant.name, "family": variant.family, "frames": variant.frames()}
+                    | {"variant": variant.name, "family": variant.family}
+                    | {"frames": window.frames, "target": window.target}
                     | {"feature_set": feature_set}
                     | summary_row(
                         metrics_report(
@@ -233,7 +236,7 @@ def run_temporal_study(
                     json.dumps({"config": config_dict(config), "runs": set_aside + runs})
                 )
     summary = aggregate(
-        runs, config.feature_sets, by=("train", "split", "test", "variant", "family", "frames")
+        runs, config.feature_sets, by=("train", "split", "test", "variant", "family", "frames", "target")
     )
     results = {
         "config": config_dict(config),
@@ -278,18 +281,21 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
     """Table 1: MPJPE per variant, feature set and ID/OOD, with the paired change of each feature set
     against xy. Table 2: ID MPJPE on the original, reversed and re-timed clips, and the change."""
     index = {(e["train"], e["split"], e["variant"], e["feature_set"]): e for e in summary}
-    variants = list(dict.fromkeys((e["train"], e["variant"], e["family"], e["frames"]) for e in summary))
+    variants = list(
+        dict.fromkeys((e["train"], e["variant"], e["family"], e["frames"], e["target"]) for e in summary)
+    )
     others = [fs for fs in feature_sets if fs != "xy"]
-    head = "| train | family | frames | test | " + " | ".join(f"{fs} MPJPE mm" for fs in feature_sets)
+    head = "| train | family | frames | target | test | "
+    head += " | ".join(f"{fs} MPJPE mm" for fs in feature_sets)
     head += (
         "".join(f" | {fs} vs xy" for fs in others)
         + " | "
         + " | ".join(f"{fs} P-MPJPE mm" for fs in feature_sets)
         + " |"
     )
-    lines = [head, "|" + "---|" * (4 + 2 * len(feature_sets) + len(others))]
+    lines = [head, "|" + "---|" * (5 + 2 * len(feature_sets) + len(others))]
     for split, short in SPLITS.items():
-        for train, variant, family, frames in variants:
+        for train, variant, family, frames, target in variants:
             row = [index.get((train, split, variant, fs)) for fs in feature_sets]
             if not any(row):
                 continue
@@ -299,7 +305,7 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
                 change = (index.get((train, split, variant, fs)) or {}).get("mpjpe_change_vs_xy_pct")
                 changes.append("" if change is None else f"{change['mean']:+.1f}% ± {change['std']:.1f}")
             lines.append(
-                f"| {train} | {family} | {frames} | {test} ({short}) | "
+                f"| {train} | {family} | {frames} | {target} | {test} ({short}) | "
                 + " | ".join(_cell(e) for e in row)
                 + "".join(f" | {c}" for c in changes)
                 + " | "
@@ -310,22 +316,23 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
     lines += [
         "",
         f"Mean ± standard deviation over {seeds} seeds; 'vs xy' is the per-seed paired relative MPJPE "
-        "change (negative = lower error).",
+        "change (negative = lower error). Target: the frames a window predicts: its centre (symmetric, "
+        "sees the future; offline), its last frame (causal; what the node runs), or all of them.",
     ]
     motions = [s for s in dict.fromkeys(e["split"] for e in summary) if s.startswith("in_distribution_")]
     if motions:
         names = [m.removeprefix("in_distribution_") for m in motions]
         lines += [
             "",
-            "| train | family | frames | input | ID original | " + " | ".join(names) + " |",
-            "|" + "---|" * (5 + len(names)),
+            "| train | family | frames | target | input | ID original | " + " | ".join(names) + " |",
+            "|" + "---|" * (6 + len(names)),
         ]
-        for train, variant, family, frames in variants:
+        for train, variant, family, frames, target in variants:
             for fs in feature_sets:
                 base = index.get((train, "in_distribution", variant, fs))
                 if base is None:
                     continue
-                cells = []
+                cells = [f"| {train} | {family} | {frames} | {target} | {fs} | {_cell(base)}"]
                 for motion in motions:
                     entry = index.get((train, motion, variant, fs))
                     if entry is None:
@@ -333,9 +340,7 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
                         continue
                     change = 100.0 * (entry["mpjpe"]["mean"] - base["mpjpe"]["mean"]) / base["mpjpe"]["mean"]
                     cells.append(f"{_cell(entry)} ({change:+.1f}%)")
-                lines.append(
-                    f"| {train} | {family} | {frames} | {fs} | {_cell(base)} | " + " | ".join(cells) + " |"
-                )
+                lines.append(" | ".join(cells) + " |")
         lines += [
             "",
             "ID MPJPE (mm) on the held-out clips as recorded, played backwards, and re-timed; in brackets "
@@ -345,7 +350,8 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
 
 
 def plot_temporal(summary: list[dict[str, Any]], path: Path) -> None:
-    """MPJPE against window length per family, one panel per (train set, ID/OOD), xy dashed, uadd solid."""
+    """MPJPE against window length per family and target (marker), one panel per (train set, ID/OOD),
+    xy dashed, uadd solid."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -365,25 +371,26 @@ def plot_temporal(summary: list[dict[str, Any]], path: Path) -> None:
             strict=True,
         )
     )
+    markers = {"centre": "o", "last": "s", "all": "^"}
     for ax, (train, split) in zip(axes[0], panels, strict=True):
         rows = [e for e in summary if e["train"] == train and e["split"] == split]
-        for family in dict.fromkeys(e["family"] for e in rows):
+        for family, target in dict.fromkeys((e["family"], e["target"]) for e in rows):
             for fs in dict.fromkeys(e["feature_set"] for e in rows):
                 line = sorted(
                     (e["frames"], e["mpjpe"]["mean"], e["mpjpe"]["std"])
                     for e in rows
-                    if e["family"] == family and e["feature_set"] == fs
+                    if (e["family"], e["target"], e["feature_set"]) == (family, target, fs)
                 )
                 frames, means, stds = zip(*line, strict=True)
                 ax.errorbar(
                     frames,
                     means,
                     yerr=stds,
-                    marker="o",
+                    marker=markers[target],
                     capsize=3,
                     color=colours.get(family),
                     linestyle="-" if fs != "xy" else "--",
-                    label=f"{family} {fs}",
+                    label=f"{family} {target} {fs}",
                 )
         ax.set_xscale("log", base=3)
         ax.set_xlabel("window (frames)")
