@@ -349,6 +349,28 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(config | {"train_frames": 100}))
     assert main(["temporal-study", "--config", str(changed), "--out", str(out), "--resume"]) == 2
+    # A variant whose own settings changed is retrained on resume; the others are kept.
+    retimed = [
+        v | {"training": {"epochs": 1}, "samples_per_epoch": 32} if v["name"] == "vp" else v
+        for v in config["variants"]
+    ]
+    changed.write_text(yaml.safe_dump(config | {"variants": retimed}))
+    before = {
+        (r["variant"], r["feature_set"], r["split"]): r
+        for r in json.loads((out / "runs.json").read_text())["runs"]
+    }
+    assert main(["temporal-study", "--config", str(changed), "--out", str(out), "--resume"]) == 0
+    after = {
+        (r["variant"], r["feature_set"], r["split"]): r
+        for r in json.loads((out / "runs.json").read_text())["runs"]
+    }
+    assert after.keys() == before.keys()
+    assert all(after[k] == before[k] for k in after if k[0] != "vp")
+    assert all(after[k]["settings"]["training"] == {"epochs": 1} for k in after if k[0] == "vp")
+    assert any(after[k]["mpjpe"] != before[k]["mpjpe"] for k in after if k[0] == "vp")
+    bad = [v | {"training": {"epochz": 1}} for v in config["variants"]]
+    changed.write_text(yaml.safe_dump(config | {"variants": bad}))
+    assert main(["temporal-study", "--config", str(changed), "--out", str(out), "--resume"]) == 2
     assert main(["temporal-study", "--config", str(path), "--out", str(tmp_path / "full")]) == 0
     results = json.loads((tmp_path / "full" / "results.json").read_text())
     assert {(r["variant"], r["frames"], r["target"]) for r in results["runs"]} == {

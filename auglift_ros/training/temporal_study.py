@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +37,24 @@ from auglift_ros.training.job import (
     load_takes,
 )
 from auglift_ros.training.study import aggregate, config_dict, read_study_values, summary_row
-from auglift_ros.training.trainer import TrainConfig
 
 SPLITS = {"in_distribution": "ID", "out_of_distribution": "OOD"}
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One lifter architecture of the study: a family and its settings (window length included)."""
+    """One lifter architecture of the study: a family and its settings (window length included), and
+    where it needs them, its own training settings and target frames per epoch over the study's."""
 
     name: str
     family: str
     model: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    samples_per_epoch: int | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """Everything but the name, as JSON: a run records it, and resuming retrains a changed variant."""
+        return json.loads(json.dumps({k: v for k, v in asdict(self).items() if k != "name"}))
 
     def model_config(self) -> ModelConfig:
         return ModelConfig.from_values({**self.model, "family": self.family})
@@ -86,9 +92,9 @@ class TemporalStudyConfig:
         try:
             values["variants"] = [Variant(**v) for v in values["variants"]]
             config = cls(**values)
-            for variant in config.variants:
-                variant.window()  # validates the family and its settings now, not after an hour
-            TrainConfig(**config.training)
+            for variant in config.variants:  # validated now, not after an hour
+                variant.window()
+                variant_job(config, variant, config.feature_sets[0], 0, str(path)).train_config()
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"temporal study config {path}: {exc!r}") from exc
         missing = [d for pair in config.directions for d in pair if d not in config.datasets]
@@ -129,12 +135,14 @@ def variant_job(
             hold_out_every=config.hold_out_every,
             fps=config.fps,
             max_clip_frames=config.max_clip_frames,
-            samples_per_epoch=config.samples_per_epoch,
+            samples_per_epoch=(
+                config.samples_per_epoch if variant.samples_per_epoch is None else variant.samples_per_epoch
+            ),
         ),
         simulation=config.simulation,
         features={**config.features, "feature_set": feature_set},
         model=variant.model_config(),
-        training={**config.training, "seed": seed},
+        training={**config.training, **variant.training, "seed": seed},
     )
 
 
@@ -151,8 +159,14 @@ def run_temporal_study(
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     saved = _finished_runs(out, config) if resume else []
-    names = {v.name for v in config.variants}
-    selected = [r["seed"] in config.seeds and r["variant"] in names for r in saved]
+    settings = {v.name: v.settings() for v in config.variants}
+    changed = sorted(
+        {r["variant"] for r in saved if r["variant"] in settings and r["settings"] != settings[r["variant"]]}
+    )
+    if changed and progress:
+        print(f"[temporal-study] variants changed since their runs: {changed}; retraining them", flush=True)
+    saved = [r for r in saved if r["variant"] not in changed]
+    selected = [r["seed"] in config.seeds and r["variant"] in settings for r in saved]
     runs = [r for r, chosen in zip(saved, selected, strict=True) if chosen]
     set_aside = [r for r, chosen in zip(saved, selected, strict=True) if not chosen]  # kept in runs.json
     done = {(r["train"], r["seed"], r["variant"], r["feature_set"]) for r in runs}
@@ -216,7 +230,7 @@ def run_temporal_study(
                 new = [
                     {"train": train_name, "test": test_name, "split": split, "seed": seed}
                     | {"variant": variant.name, "family": variant.family}
-                    | {"frames": window.frames, "target": window.target}
+                    | {"frames": window.frames, "target": window.target, "settings": settings[variant.name]}
                     | {"feature_set": feature_set}
                     | summary_row(
                         metrics_report(
