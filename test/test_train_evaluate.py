@@ -384,3 +384,18 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
     assert "| a | videopose3d | 9 | centre | a (ID) |" in markdown and "speed_2x" in markdown
     assert "| a | videopose3d | 9 | last | b (OOD) |" in markdown
     assert (tmp_path / "full" / "results.png").is_file()
+
+
+def test_shipped_study_configs_load_and_name_their_windows() -> None:
+    """The study configs in config/ parse and validate (every variant builds a training job), and each
+    temporal variant's name says its window: family-frames, with -causal for a last-frame target."""
+    from auglift_ros.training.study import StudyConfig
+    from auglift_ros.training.temporal_study import TemporalStudyConfig
+
+    config_dir = Path(__file__).resolve().parents[1] / "config"
+    assert StudyConfig.from_yaml(config_dir / "study.yaml").directions
+    temporal = TemporalStudyConfig.from_yaml(config_dir / "temporal_study.yaml")
+    for variant in temporal.variants:
+        window = variant.window()
+        suffix = "-causal" if window.target == "last" and window.frames > 1 else ""
+        assert variant.name == f"{variant.family}-{window.frames}{suffix}"
