@@ -185,7 +185,7 @@ def test_temporal_lifter_trains_on_clips_and_evaluates_through_its_window(tmp_pa
     assert card["model"]["family"] == "videopose3d" and card["model"]["causal"] is True
     assert card["window"] == {"frames": 9, "target": "last", "family": "videopose3d"}
     assert card["input"]["shape"] == ["batch", 9, 17, 2] and card["output"]["shape"] == ["batch", 1, 17, 3]
-    assert card["data"]["frames"] == 120
+    assert card["data"]["frames"] == 120 and card["data"]["clips"] >= 120 // 40
     loaded = load_lifter(onnx_path)
     assert (loaded.window.frames, loaded.window.causal) == (9, True)
     out = tmp_path / "eval"

@@ -397,17 +397,19 @@ def fit_and_export(
 
 
 def describe_data(
-    job: TrainJob, takes: Sequence[Any], held_out: Sequence[Any], frames: int
+    job: TrainJob, takes: Sequence[Any], held_out: Sequence[Any], simulated: SimulatedFrames | SimulatedClips
 ) -> dict[str, Any]:
-    """The card's data section: where the frames came from and under which licences."""
+    """The card's data section: where the frames came from and under which licences, and for clips
+    how many there were (each has one camera, so this is the number of camera placements)."""
+    clips = isinstance(simulated, SimulatedClips)
     return {
         "paths": list(job.data.sequences),
         "sources": sorted({str(getattr(t, "source", "unknown")) for t in takes}),
         "takes": len(takes),
         "held_out_takes": sorted(t.name for t in held_out),
         "hold_out_every": job.data.hold_out_every,
-        "frames": frames,
-    }
+        "frames": len(simulated.frames.keypoints if clips else simulated.keypoints),
+    } | ({"clips": len(simulated.lengths)} if clips else {})
 
 
 def simulate_training_data(
@@ -441,8 +443,7 @@ def run_training(job: TrainJob, out_dir: str | Path, *, progress: bool = True) -
         kind = f"{job.model.family} (clips)" if job.model.temporal else "single frames"
         print(f"[train] {job.model_name}: {len(takes)} takes ({len(held_out)} held out), {kind}")
     simulated = simulate_training_data(job, takes, rng, [job.codec()], progress)
-    count = len(simulated.frames.keypoints if isinstance(simulated, SimulatedClips) else simulated.keypoints)
-    data = describe_data(job, takes, held_out, count)
+    data = describe_data(job, takes, held_out, simulated)
     onnx_path = fit_and_export(job, simulated, out_dir, data=data, progress=progress)
     if progress:
         print(f"[train] wrote {onnx_path}, its card {onnx_path.with_suffix(CARD_SUFFIX).name} and checkpoint")

@@ -123,7 +123,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, *, progress: bool = True
                     depth_checks.append({"train": train_name, "split": split, "seed": seed} | check)
             for feature_set, job in jobs.items():
                 run_dir = out / f"train_{train_name}" / f"seed{seed}"
-                data = describe_data(job, takes, held_out, len(selection.poses))
+                data = describe_data(job, takes, held_out, train_frames)
                 onnx_path = fit_and_export(job, train_frames, run_dir, data=data, progress=progress)
                 model = load_lifter(onnx_path)
                 for split, (frames, actions) in test_frames.items():

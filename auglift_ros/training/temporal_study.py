@@ -223,7 +223,7 @@ def run_temporal_study(
             run_dir = out / f"train_{train_name}" / f"seed{seed}"
             for variant, feature_set in wanted:
                 job = variant_job(config, variant, feature_set, seed, config.datasets[train_name])
-                data = describe_data(job, takes, held_out, int(train.lengths.sum()))
+                data = describe_data(job, takes, held_out, train)
                 path = fit_and_export(job, train, run_dir, data=data, progress=progress)
                 model = load_lifter(path)
                 window = variant.window()
