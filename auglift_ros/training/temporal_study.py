@@ -299,7 +299,7 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
         dict.fromkeys((e["train"], e["variant"], e["family"], e["frames"], e["target"]) for e in summary)
     )
     others = [fs for fs in feature_sets if fs != "xy"]
-    head = "| train | family | frames | target | test | "
+    head = "| train | family | frames | target | test | seeds | "
     head += " | ".join(f"{fs} MPJPE mm" for fs in feature_sets)
     head += (
         "".join(f" | {fs} vs xy" for fs in others)
@@ -307,7 +307,7 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
         + " | ".join(f"{fs} P-MPJPE mm" for fs in feature_sets)
         + " |"
     )
-    lines = [head, "|" + "---|" * (5 + 2 * len(feature_sets) + len(others))]
+    lines = [head, "|" + "---|" * (6 + 2 * len(feature_sets) + len(others))]
     for split, short in SPLITS.items():
         for train, variant, family, frames, target in variants:
             row = [index.get((train, split, variant, fs)) for fs in feature_sets]
@@ -320,17 +320,18 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
                 changes.append("" if change is None else f"{change['mean']:+.1f}% ± {change['std']:.1f}")
             lines.append(
                 f"| {train} | {family} | {frames} | {target} | {test} ({short}) | "
+                + f"{min(e['seeds'] for e in row if e)} | "
                 + " | ".join(_cell(e) for e in row)
                 + "".join(f" | {c}" for c in changes)
                 + " | "
                 + " | ".join(_cell(e, "p_mpjpe") for e in row)
                 + " |"
             )
-    seeds = max((e["seeds"] for e in summary), default=0)
     lines += [
         "",
-        f"Mean ± standard deviation over {seeds} seeds; 'vs xy' is the per-seed paired relative MPJPE "
-        "change (negative = lower error). Target: the frames a window predicts: its centre (symmetric, "
+        "Mean ± standard deviation over seeds (the seeds column: finished runs, the fewest of the row's "
+        "inputs); 'vs xy' is the per-seed paired relative MPJPE change (negative = lower error). "
+        "Target: the frames a window predicts: its centre (symmetric, "
         "sees the future; offline), its last frame (causal; what the node runs), or all of them.",
     ]
     motions = [s for s in dict.fromkeys(e["split"] for e in summary) if s.startswith("in_distribution_")]
