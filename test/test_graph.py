@@ -57,11 +57,11 @@ def test_arguments_set_node_parameters_with_the_defaults_type() -> None:
                 "depth_model": "/models/da2.onnx",
                 "depth_every_n_frames": "3",
                 "detector_backend": "",
-                "lifter_model": "auglift_temporal_uadd",
+                "lifter_model": "/models/my_videopose3d.onnx",
             },
         )
     }
-    assert nodes["lifter"].parameters["model"] == "auglift_temporal_uadd"
+    assert nodes["lifter"].parameters["model"] == "/models/my_videopose3d.onnx"
     assert nodes["lifter"].parameters["fallback_model"] == "auglift_xyc"
     assert nodes["depth"].parameters["model"] == "/models/da2.onnx"
     assert nodes["depth"].parameters["every_n_frames"] == 3  # an int, like the config's default

@@ -331,8 +331,8 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
         "",
         "Mean ± standard deviation over seeds (the seeds column: finished runs, the fewest of the row's "
         "inputs); 'vs xy' is the per-seed paired relative MPJPE change (negative = lower error). "
-        "Target: the frames a window predicts: its centre (symmetric, "
-        "sees the future; offline), its last frame (causal; what the node runs), or all of them.",
+        "Target: the frames a window predicts: its centre (symmetric, sees the future; offline), its "
+        "last frame (causal; what the node runs), or all of them.",
     ]
     motions = [s for s in dict.fromkeys(e["split"] for e in summary) if s.startswith("in_distribution_")]
     if motions:
