@@ -21,6 +21,7 @@ from auglift_ros.core.lifters import (
     export_lifter,
     lifter_config,
     predict_sequence,
+    stream_sequence,
 )
 from auglift_ros.core.lifters.temporal import windows_for_sequence
 
@@ -66,6 +67,35 @@ def test_predict_sequence_puts_each_output_on_its_frame(spec):
     poses = predict_sequence(run, sequence, spec, batch=4)
     assert poses.shape == (11, K, 3)
     np.testing.assert_array_equal(poses[:, 0, 0], np.arange(11))
+
+
+def _newest_in_window(windows: np.ndarray) -> np.ndarray:
+    """A sequence-to-sequence stand-in whose every output is its window's largest (newest) frame."""
+    newest = windows.max(axis=1, keepdims=True)
+    return np.repeat(np.broadcast_to(newest, windows.shape), 3, axis=-1)
+
+
+def test_streamed_sequence_to_sequence_poses_see_no_later_frame():
+    """Offline chunks of 2 let frame 0 see frame 1; streamed, frame t's pose is from frames <= t,
+    exactly what a live ring buffer feeds the model."""
+    spec, sequence = WindowSpec(2, "all"), _sequence(5)
+    assert predict_sequence(_newest_in_window, sequence, spec)[:, 0, 0].tolist() == [1, 1, 3, 3, 4]
+    streamed = stream_sequence(_newest_in_window, sequence, spec, batch=2)
+    assert streamed[:, 0, 0].tolist() == [0, 1, 2, 3, 4]
+    live = PersonWindows(spec)
+    for t, frame in enumerate(sequence):
+        np.testing.assert_array_equal(_newest_in_window(live.push([0], frame[None]))[0, -1], streamed[t])
+
+
+def test_streaming_a_causal_model_is_its_offline_prediction_and_centre_is_refused():
+    spec, sequence = WindowSpec(4, "last"), _sequence(9, channels=2)
+
+    def run(windows: np.ndarray) -> np.ndarray:
+        return np.concatenate([windows[:, -1:], windows[:, :1, :, :1]], axis=-1)
+
+    np.testing.assert_array_equal(stream_sequence(run, sequence, spec), predict_sequence(run, sequence, spec))
+    with pytest.raises(ValueError, match="centre cannot be streamed"):
+        stream_sequence(run, sequence, WindowSpec(5, "centre"))
 
 
 def test_window_spec_validation_and_json_round_trip():

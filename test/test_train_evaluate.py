@@ -386,6 +386,57 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
     assert (tmp_path / "full" / "results.png").is_file()
 
 
+def test_temporal_study_scores_sequence_to_sequence_models_also_as_streamed(tmp_path: Path) -> None:
+    """A MotionBERT-style model is scored on chunks (`all`) and as the node streams it (`last`); a
+    resumed study that lacks the streamed scores adds them from the saved model, without training."""
+    root = tmp_path / "mocap"
+    _write_sequences(root / "set_a", count=4, frames=40, seed=1, action="walk")
+    _write_sequences(root / "set_b", count=2, frames=40, seed=2, action="crouch")
+    config = {
+        "data_root": str(root),
+        "datasets": {"a": "set_a", "b": "set_b"},
+        "directions": [{"train": "a", "test_ood": "b"}],
+        "seeds": [0],
+        "feature_sets": ["xy"],
+        "train_frames": 120,
+        "test_frames": 40,
+        "max_clip_frames": 30,
+        "hold_out_every": 2,
+        "samples_per_epoch": 64,
+        "reversed_test": False,
+        "speeds": [],
+        "training": TINY_TRAINING | {"batch_size": 4},
+        "variants": [
+            {
+                "name": "mb",
+                "family": "motionbert",
+                "model": {"frames": 9, "dim": 8, "depth": 1, "heads": 2, "representation": 8},
+            }
+        ],
+    }
+    path = tmp_path / "temporal.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = tmp_path / "temporal"
+    assert main(["temporal-study", "--config", str(path), "--out", str(out)]) == 0
+    runs = json.loads((out / "runs.json").read_text())["runs"]
+    scores = {(r["target"], r["split"]): r["mpjpe"] for r in runs}
+    assert sorted(scores) == [
+        (t, s) for t in ("all", "last") for s in ("in_distribution", "out_of_distribution")
+    ]
+    assert scores["all", "in_distribution"] != scores["last", "in_distribution"]  # chunks see ahead
+    assert "| a | motionbert | 9 | last | a (ID) |" in (out / "results.md").read_text()
+
+    model = out / "train_a" / "seed0" / "mb_xy.onnx"
+    trained = model.stat().st_mtime_ns
+    saved = json.loads((out / "runs.json").read_text())
+    saved["runs"] = [r for r in saved["runs"] if r["target"] == "all"]
+    (out / "runs.json").write_text(json.dumps(saved))
+    assert main(["temporal-study", "--config", str(path), "--out", str(out), "--resume"]) == 0
+    resumed = json.loads((out / "runs.json").read_text())["runs"]
+    assert {(r["target"], r["split"]): r["mpjpe"] for r in resumed} == pytest.approx(scores)
+    assert model.stat().st_mtime_ns == trained
+
+
 def test_shipped_study_configs_load_and_name_their_windows() -> None:
     """The study configs in config/ parse and validate (every variant builds a training job), and each
     temporal variant's name says its window: family-frames, with -causal for a last-frame target."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from auglift_ros.core.features import FeatureCodec
-from auglift_ros.core.lifters.temporal import WindowSpec, predict_sequence
+from auglift_ros.core.lifters.temporal import WindowSpec, predict_sequence, stream_sequence
 from auglift_ros.data.simulate import SequenceView, SimulatedClips, interpolate_frames, sequence_view
 from auglift_ros.models import LoadedLifter
 from auglift_ros.training.frames import MotionLike
@@ -135,10 +135,12 @@ def _edge_pad(values: np.ndarray, pad: int) -> np.ndarray:
     return np.concatenate([np.repeat(values[:1], pad, axis=0), values, np.repeat(values[-1:], pad, axis=0)])
 
 
-def predict_clips(model: LoadedLifter, clips: SimulatedClips) -> np.ndarray:
+def predict_clips(model: LoadedLifter, clips: SimulatedClips, streamed: bool = False) -> np.ndarray:
     """Root-relative joints (N, 17, 3) for every frame of every clip, through ONNX Runtime, each clip
-    edge padded as `predict_sequence` does (symmetric models see the future, causal ones do not)."""
+    edge padded as `predict_sequence` does (symmetric models see the future, causal ones do not).
+    With streamed, every frame's pose is the one the lifter node would publish (`stream_sequence`)."""
     features = clips.frames.features(model.codec)
     spec = model.window
     run = model.lifter.run if model.lifter.temporal else (lambda w: model.lifter.run(w[:, 0])[:, None])
-    return np.concatenate([predict_sequence(run, features[part], spec) for part in clips.clip_slices()])
+    lift = stream_sequence if streamed else predict_sequence
+    return np.concatenate([lift(run, features[part], spec) for part in clips.clip_slices()])

@@ -169,7 +169,7 @@ def run_temporal_study(
     selected = [r["seed"] in config.seeds and r["variant"] in settings for r in saved]
     runs = [r for r, chosen in zip(saved, selected, strict=True) if chosen]
     set_aside = [r for r, chosen in zip(saved, selected, strict=True) if not chosen]  # kept in runs.json
-    done = {(r["train"], r["seed"], r["variant"], r["feature_set"]) for r in runs}
+    done = {(*_run_key(r), r["target"]) for r in runs}
     sim = config.simulation
     size = tuple(sim.image_size)
     codecs = [config.codec(fs) for fs in config.feature_sets]
@@ -189,10 +189,16 @@ def run_temporal_study(
         ood_takes = load_takes([config.datasets[ood_name]])
         for seed in config.seeds:
             wanted = [
-                (variant, feature_set)
+                (variant, feature_set, missing)
                 for variant in config.variants
                 for feature_set in config.feature_sets
-                if (train_name, seed, variant.name, feature_set) not in done
+                if (
+                    missing := [
+                        target
+                        for target in scored_targets(variant.window())
+                        if (train_name, seed, variant.name, feature_set, target) not in done
+                    ]
+                )
             ]
             if not wanted:
                 continue
@@ -221,31 +227,42 @@ def run_temporal_study(
                         actions = clip_actions(clips, simulated.lengths)
                         tests[f"in_distribution_{motion}"] = (simulated, actions, train_name)
             run_dir = out / f"train_{train_name}" / f"seed{seed}"
-            for variant, feature_set in wanted:
+            for variant, feature_set, missing in wanted:
                 job = variant_job(config, variant, feature_set, seed, config.datasets[train_name])
-                data = describe_data(job, takes, held_out, train)
-                path = fit_and_export(job, train, run_dir, data=data, progress=progress)
-                model = load_lifter(path)
                 window = variant.window()
+                path = run_dir / f"{job.model_name}.onnx"
+                if window.target in missing or not path.is_file():
+                    data = describe_data(job, takes, held_out, train)
+                    path = fit_and_export(job, train, run_dir, data=data, progress=progress)
+                    key = (train_name, seed, variant.name, feature_set)
+                    runs = [r for r in runs if _run_key(r) != key]
+                    missing = scored_targets(window)
+                model = load_lifter(path)
                 new = [
                     {"train": train_name, "test": test_name, "split": split, "seed": seed}
                     | {"variant": variant.name, "family": variant.family}
-                    | {"frames": window.frames, "target": window.target, "settings": settings[variant.name]}
+                    | {"frames": window.frames, "target": target, "settings": settings[variant.name]}
                     | {"feature_set": feature_set}
                     | summary_row(
                         metrics_report(
-                            predict_clips(model, clips),
+                            predict_clips(model, clips, streamed=target != window.target),
                             clips.frames.targets,
                             visible=clips.frames.visible,
                             actions=actions,
                         )
                     )
+                    for target in missing
                     for split, (clips, actions, test_name) in tests.items()
                 ]
                 runs += new
                 if progress:
-                    scores = ", ".join(f"{r['split']} {r['mpjpe']:.1f}" for r in new)
-                    print(f"[temporal-study] {variant.name} {feature_set} seed {seed}: {scores}", flush=True)
+                    for target in missing:
+                        scored = (r for r in new if r["target"] == target)
+                        scores = ", ".join(f"{r['split']} {r['mpjpe']:.1f}" for r in scored)
+                        print(
+                            f"[temporal-study] {variant.name} ({target}) {feature_set} seed {seed}: {scores}",
+                            flush=True,
+                        )
                 (out / "runs.json").write_text(
                     json.dumps({"config": config_dict(config), "runs": set_aside + runs})
                 )
@@ -265,6 +282,17 @@ def run_temporal_study(
         print(temporal_markdown(summary, config.feature_sets))
         print(f"[temporal-study] results.json, results.md and results.png in {out} ({results['seconds']} s)")
     return results
+
+
+def scored_targets(window: WindowSpec) -> tuple[str, ...]:
+    """What a model is scored as: its own target and, for a sequence-to-sequence model, also `last`:
+    each frame from the window ending at it, as the lifter node streams it (no look-ahead in a chunk)."""
+    return (window.target, "last") if window.target == "all" else (window.target,)
+
+
+def _run_key(run: dict[str, Any]) -> tuple[str, int, str, str]:
+    """The training a run record came from: direction, seed, variant and feature set."""
+    return run["train"], run["seed"], run["variant"], run["feature_set"]
 
 
 def _finished_runs(out: Path, config: TemporalStudyConfig) -> list[dict[str, Any]]:

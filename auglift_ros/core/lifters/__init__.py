@@ -15,6 +15,7 @@ from auglift_ros.core.lifters.temporal import (
     PersonWindows,
     WindowSpec,
     predict_sequence,
+    stream_sequence,
 )
 from auglift_ros.core.onnx_session import ModelLoadError, cuda_available, select_providers
 
@@ -44,6 +45,7 @@ __all__ = [
     "cuda_available",
     "predict_sequence",
     "select_providers",
+    "stream_sequence",
     *_TORCH_NAMES,
 ]
 

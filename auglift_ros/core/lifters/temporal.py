@@ -8,7 +8,9 @@ live node can run), `all` predicts every frame of the window (sequence to sequen
 Sequence ends are padded by repeating the first or last frame (VideoPose3D's edge padding), both
 offline (`windows_for_sequence`, `predict_sequence`) and live (`PersonWindows`: a new person's ring
 buffer starts full of its first frame), so a causal model gives the same pose for a frame whether it
-runs on a recording or on a stream.
+runs on a recording or on a stream. A sequence-to-sequence model is the exception: offline it lifts
+whole chunks, so a frame's pose also sees the rest of its chunk; live it has only the frames up to
+the newest, and `stream_sequence` scores it that way.
 """
 
 from __future__ import annotations
@@ -103,6 +105,21 @@ def predict_sequence(
     keep = frame_index >= 0
     poses[frame_index[keep]] = outputs[keep]
     return poses
+
+
+def stream_sequence(
+    run: Callable[[np.ndarray], np.ndarray], features: np.ndarray, spec: WindowSpec, batch: int = 256
+) -> np.ndarray:
+    """Poses (T, K, 3) as a live node publishes them: each frame's from the window ending at it (edge
+    padded as `PersonWindows` pads), the window's last output; run(windows) -> (N, output_frames, K, 3).
+
+    The same as `predict_sequence` for target `last`; for `all` it is what the node gets from a
+    sequence-to-sequence model, which offline evaluation would score with look-ahead inside a chunk.
+    """
+    if not spec.causal:
+        raise ValueError(f"a {spec.frames}-frame window predicting its centre cannot be streamed")
+    newest = WindowSpec(spec.frames, "last", spec.family)
+    return predict_sequence(lambda windows: run(windows)[:, -1:], features, newest, batch)
 
 
 class PersonWindows:
