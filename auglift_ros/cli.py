@@ -42,6 +42,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         frames=args.frames or None,
         detector_noise_scale=args.detector_noise_scale,
         depth_error_scale=args.depth_error_scale,
+        streamed=args.streamed,
     )
     return 0
 
@@ -204,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--detector-noise-scale", type=float, help="override the model card's setting")
     evaluate.add_argument("--depth-error-scale", type=float, help="override the model card's setting")
+    evaluate.add_argument(
+        "--streamed",
+        action="store_true",
+        help="score each frame as the lifter node publishes it, from the frames up to it only; differs "
+        "from the default for sequence-to-sequence (MotionBERT) models, which offline see their chunk",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     study = sub.add_parser("study", help="the cross-dataset study: every input variant x seed x direction")

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import yaml
+from temporal_models import make_temporal_model
 
 from auglift_ros.cli import main
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
@@ -193,6 +194,25 @@ def test_temporal_lifter_trains_on_clips_and_evaluates_through_its_window(tmp_pa
     assert main([*args, "--frames", "90"]) == 0
     report = json.loads((out / "metrics.json").read_text())
     assert report["frames"] == 90 and 0 < report["mpjpe"] < 2000
+    assert main([*args, "--frames", "90", "--streamed"]) == 0  # a causal model streams as it evaluates
+    assert json.loads((out / "metrics.json").read_text())["mpjpe"] == pytest.approx(report["mpjpe"])
+
+
+def test_evaluate_streams_sequence_to_sequence_models_and_refuses_symmetric_ones(tmp_path: Path) -> None:
+    data = _write_sequences(tmp_path / "mocap", count=2, frames=30, seed=1, action="walk")
+    scores = {}
+    for streamed in (False, True):
+        out = tmp_path / f"eval_{streamed}"
+        args = ["evaluate", "--model", str(make_temporal_model(tmp_path / "mb.onnx", "motionbert", "xy"))]
+        args += ["--sequences", str(data), "--out", str(out), "--frames", "40"]
+        assert main(args + ["--streamed"] * streamed) == 0
+        report = json.loads((out / "metrics.json").read_text())
+        assert report["streamed"] is streamed and report["frames"] == 40
+        scores[streamed] = report["mpjpe"]
+    assert scores[False] != pytest.approx(scores[True])  # offline chunks see later frames
+    symmetric = make_temporal_model(tmp_path / "vp.onnx", "videopose3d", "xy")
+    args = ["evaluate", "--model", str(symmetric), "--sequences", str(data), "--out", str(tmp_path / "e")]
+    assert main([*args, "--streamed"]) == 2
 
 
 def test_train_config_errors_are_named(tmp_path: Path) -> None:

@@ -198,10 +198,12 @@ def run_evaluation(
     frames: int | None = 3000,
     detector_noise_scale: float | None = None,
     depth_error_scale: float | None = None,
+    streamed: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """`auglift-ros evaluate`: simulate frames from sequences with seed, lift them, write the report.
-    A temporal lifter is evaluated on clips (each with one camera), at the frame rate it trained at.
+    A temporal lifter is evaluated on clips (each with one camera), at the frame rate it trained at;
+    with streamed, each frame's pose is the one the lifter node would publish (no look-ahead).
 
     The same seed gives the same cameras, detections and depth, hence the same numbers, for any model.
     Simulation settings default to those in the model card (the conditions the model was trained for).
@@ -211,6 +213,8 @@ def run_evaluation(
     from auglift_ros.training.job import SimulationConfig, load_takes
 
     loaded = load_lifter(model)
+    if streamed and not loaded.window.causal:
+        raise ValueError(f"{loaded.path} predicts its window's centre (look-ahead): it cannot be streamed")
     card_sim = dict(loaded.card.get("simulation", {}))
     if "image_size" in card_sim:
         card_sim["image_size"] = tuple(card_sim["image_size"])
@@ -232,7 +236,7 @@ def run_evaluation(
         views = clip_views(clips, rng, simulation.image_size)
         simulated_clips = simulation.simulate_views(views, rng, [loaded.codec], progress=progress)
         simulated = simulated_clips.frames
-        prediction = predict_clips(loaded, simulated_clips)
+        prediction = predict_clips(loaded, simulated_clips, streamed=streamed)
         actions = clip_actions(clips, simulated_clips.lengths)
     else:
         selection = select_frames(takes, frames, rng)
@@ -243,6 +247,7 @@ def run_evaluation(
     report["feature_set"] = loaded.codec.feature_set
     report["sequences"] = {"path": str(sequences), "count": len(takes)}
     report["seed"] = seed
+    report["streamed"] = streamed
     report["simulation"] = {
         "image_size": list(simulation.image_size),
         "detector_noise_scale": simulation.detector_noise_scale,
