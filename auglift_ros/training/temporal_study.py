@@ -322,7 +322,7 @@ def _cell(entry: dict[str, Any] | None, key: str = "mpjpe") -> str:
 def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ...]) -> str:
     """Table 1: MPJPE per variant, feature set and ID/OOD, with the paired change of each feature set
     against xy. Table 2: ID MPJPE on the original, reversed and re-timed clips, and the change."""
-    index = {(e["train"], e["split"], e["variant"], e["feature_set"]): e for e in summary}
+    index = {(e["train"], e["split"], e["variant"], e["target"], e["feature_set"]): e for e in summary}
     variants = list(
         dict.fromkeys((e["train"], e["variant"], e["family"], e["frames"], e["target"]) for e in summary)
     )
@@ -338,13 +338,13 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
     lines = [head, "|" + "---|" * (6 + 2 * len(feature_sets) + len(others))]
     for split, short in SPLITS.items():
         for train, variant, family, frames, target in variants:
-            row = [index.get((train, split, variant, fs)) for fs in feature_sets]
+            row = [index.get((train, split, variant, target, fs)) for fs in feature_sets]
             if not any(row):
                 continue
             test = next(e["test"] for e in row if e)
             changes = []
             for fs in others:
-                change = (index.get((train, split, variant, fs)) or {}).get("mpjpe_change_vs_xy_pct")
+                change = (index.get((train, split, variant, target, fs)) or {}).get("mpjpe_change_vs_xy_pct")
                 changes.append("" if change is None else f"{change['mean']:+.1f}% ± {change['std']:.1f}")
             lines.append(
                 f"| {train} | {family} | {frames} | {target} | {test} ({short}) | "
@@ -372,12 +372,12 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
         ]
         for train, variant, family, frames, target in variants:
             for fs in feature_sets:
-                base = index.get((train, "in_distribution", variant, fs))
+                base = index.get((train, "in_distribution", variant, target, fs))
                 if base is None:
                     continue
                 cells = [f"| {train} | {family} | {frames} | {target} | {fs} | {_cell(base)}"]
                 for motion in motions:
-                    entry = index.get((train, motion, variant, fs))
+                    entry = index.get((train, motion, variant, target, fs))
                     if entry is None:
                         cells.append("")
                         continue
