@@ -312,11 +312,12 @@ def test_depth_channel_agreement_ignores_offsets_and_counts_misses() -> None:
     assert check["true_relative_depth_median_cm"] == pytest.approx(4.0)
 
 
-def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Path) -> None:
+def _small_temporal_study(tmp_path: Path) -> dict:
+    """Two small written datasets (a: 4 takes, b: 2) and the study settings both temporal tests use."""
     root = tmp_path / "mocap"
     _write_sequences(root / "set_a", count=4, frames=40, seed=1, action="walk")
     _write_sequences(root / "set_b", count=2, frames=40, seed=2, action="crouch")
-    config = {
+    return {
         "data_root": str(root),
         "datasets": {"a": "set_a", "b": "set_b"},
         "directions": [{"train": "a", "test_ood": "b"}],
@@ -326,6 +327,11 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
         "max_clip_frames": 30,
         "hold_out_every": 2,
         "samples_per_epoch": 64,
+    }
+
+
+def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Path) -> None:
+    config = _small_temporal_study(tmp_path) | {
         "speeds": [2.0],
         "training": TINY_TRAINING,
         "variants": [
@@ -409,20 +415,8 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
 def test_temporal_study_scores_sequence_to_sequence_models_also_as_streamed(tmp_path: Path) -> None:
     """A MotionBERT-style model is scored on chunks (`all`) and as the node streams it (`last`); a
     resumed study that lacks the streamed scores adds them from the saved model, without training."""
-    root = tmp_path / "mocap"
-    _write_sequences(root / "set_a", count=4, frames=40, seed=1, action="walk")
-    _write_sequences(root / "set_b", count=2, frames=40, seed=2, action="crouch")
-    config = {
-        "data_root": str(root),
-        "datasets": {"a": "set_a", "b": "set_b"},
-        "directions": [{"train": "a", "test_ood": "b"}],
-        "seeds": [0],
+    config = _small_temporal_study(tmp_path) | {
         "feature_sets": ["xy"],
-        "train_frames": 120,
-        "test_frames": 40,
-        "max_clip_frames": 30,
-        "hold_out_every": 2,
-        "samples_per_epoch": 64,
         "reversed_test": False,
         "speeds": [],
         "training": TINY_TRAINING | {"batch_size": 4},
