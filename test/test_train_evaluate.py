@@ -200,11 +200,21 @@ def test_temporal_lifter_trains_on_clips_and_evaluates_through_its_window(tmp_pa
 
 def test_evaluate_streams_sequence_to_sequence_models_and_refuses_symmetric_ones(tmp_path: Path) -> None:
     data = _write_sequences(tmp_path / "mocap", count=2, frames=30, seed=1, action="walk")
+    model = make_temporal_model(tmp_path / "mb.onnx", "motionbert", "xy")
     scores = {}
     for streamed in (False, True):
         out = tmp_path / f"eval_{streamed}"
-        args = ["evaluate", "--model", str(make_temporal_model(tmp_path / "mb.onnx", "motionbert", "xy"))]
-        args += ["--sequences", str(data), "--out", str(out), "--frames", "40"]
+        args = [
+            "evaluate",
+            "--model",
+            str(model),
+            "--sequences",
+            str(data),
+            "--out",
+            str(out),
+            "--frames",
+            "40",
+        ]
         assert main(args + ["--streamed"] * streamed) == 0
         report = json.loads((out / "metrics.json").read_text())
         assert report["streamed"] is streamed and report["frames"] == 40

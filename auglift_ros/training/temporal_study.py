@@ -338,13 +338,14 @@ def temporal_markdown(summary: list[dict[str, Any]], feature_sets: tuple[str, ..
     lines = [head, "|" + "---|" * (6 + 2 * len(feature_sets) + len(others))]
     for split, short in SPLITS.items():
         for train, variant, family, frames, target in variants:
-            row = [index.get((train, split, variant, target, fs)) for fs in feature_sets]
+            entries = {fs: index.get((train, split, variant, target, fs)) for fs in feature_sets}
+            row = list(entries.values())
             if not any(row):
                 continue
             test = next(e["test"] for e in row if e)
             changes = []
             for fs in others:
-                change = (index.get((train, split, variant, target, fs)) or {}).get("mpjpe_change_vs_xy_pct")
+                change = (entries[fs] or {}).get("mpjpe_change_vs_xy_pct")
                 changes.append("" if change is None else f"{change['mean']:+.1f}% ± {change['std']:.1f}")
             lines.append(
                 f"| {train} | {family} | {frames} | {target} | {test} ({short}) | "
