@@ -7,7 +7,9 @@ which best-effort subscribers also accept). Playback waits up to `wait_s` for ev
 matched by a subscriber, then `delay_s` more (as `ros2 bag play --delay`): DDS discovery is not
 symmetric, and a subscriber that has not yet matched the publisher drops what it is sent (measured
 here: with 1 s, a third of the first take's frames never reached the lifter; with 3 s, none was lost).
-Then each message is sent when its log time comes (divided by `rate`).
+Then each message is sent when its log time comes (divided by `rate`). Before the node is destroyed,
+playback waits up to `wait_s` for subscribers to acknowledge every message: a reliable writer that
+goes away at once loses what is still in flight (seen here: the last two frames of a bag, now and then).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from tqdm import tqdm
@@ -55,6 +58,16 @@ class BagPlayer:
             if not unmatched or time.monotonic() >= deadline:
                 return unmatched
             time.sleep(0.05)
+
+    def wait_for_delivery(self, wait_s: float) -> list[str]:
+        """Wait until subscribers acknowledged every published message or wait_s passes (shared by
+        all topics); the topics with messages still unacknowledged."""
+        deadline = time.monotonic() + wait_s
+        return [
+            topic
+            for topic, publisher in self._publishers.items()
+            if not publisher.wait_for_all_acked(Duration(seconds=max(0.0, deadline - time.monotonic())))
+        ]
 
     def play(self, *, progress: bool = True, stop: Callable[[], bool] = lambda: False) -> int:
         """Publish every message at its log time / rate after the first; the number published."""
@@ -100,6 +113,9 @@ def play_bag(
         time.sleep(delay_s)
         count = player.play()
         print(f"[play] published {count} messages from {path}", flush=True)
+        unacknowledged = player.wait_for_delivery(wait_s)
+        if unacknowledged:
+            print(f"[play] not acknowledged after {wait_s:g} s on {unacknowledged}", flush=True)
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
