@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from auglift_ros.core.features import FeatureCodec
-from auglift_ros.core.lifters import SimpleBaselineConfig
+from auglift_ros.core.lifters import DSTformerConfig, SimpleBaselineConfig
 from auglift_ros.data.poses import random_poses
 from auglift_ros.data.simulate import simulate_frames
-from auglift_ros.training.trainer import TrainConfig, train_lifter
+from auglift_ros.training.trainer import TrainConfig, fit, train_lifter
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,29 @@ def test_training_rejects_mismatched_inputs(frames) -> None:
         )
     with pytest.raises(ValueError, match="dropout"):
         TrainConfig(depth_dropout=1.0)
+
+
+def test_batch_size_one_trains_a_lifter_without_batch_norm(frames) -> None:
+    """MotionBERT-243 fits one window per batch here; a BatchNorm-free lifter must train on it (an
+    earlier trainer skipped every single-sample batch and exported an untrained model). A BatchNorm
+    family refuses batch size 1, and an epoch with nothing to train on is an error, not a 0 mm loss."""
+    codec = FeatureCodec(feature_set="xyc")
+    features, targets = frames.features(codec)[:8], frames.targets[:8]
+
+    def one_window_per_batch(rng: np.random.Generator):
+        for i in range(len(features)):  # an 8-frame window of one repeated pose
+            window = np.repeat(features[i : i + 1, None], 8, axis=1)
+            yield window, np.repeat(targets[i : i + 1, None], 8, axis=1)
+
+    config = TrainConfig(epochs=3, batch_size=1, learning_rate=3e-3)
+    transformer = DSTformerConfig(in_channels=3, frames=8, dim=16, depth=1, heads=2, representation=16)
+    _, history = fit(transformer, one_window_per_batch, codec, config, progress=False)
+    assert len(history) == 3 and all(np.isfinite(history)) and history[0] > 0.05  # metres: it saw data
+    assert history[-1] < history[0]
+    with pytest.raises(ValueError, match="BatchNorm layers, which need batch_size >= 2"):
+        fit(SimpleBaselineConfig(in_channels=3), one_window_per_batch, codec, config, progress=False)
+    with pytest.raises(ValueError, match="drew no batch"):
+        fit(transformer, lambda rng: iter(()), codec, config, progress=False)
 
 
 def test_depth_crop_gives_the_same_samples_as_the_full_frame() -> None:

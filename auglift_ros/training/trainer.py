@@ -105,6 +105,12 @@ def fit(
         raise ValueError(
             f"the model takes {channels} channels, codec {codec.feature_set!r} makes {len(codec.channels)}"
         )
+    batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    if batch_norm and config.batch_size < 2:
+        raise ValueError(
+            f"a {model_config.window.family} lifter has BatchNorm layers, which need batch_size >= 2 "
+            f"(got {config.batch_size})"
+        )
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=config.lr_decay_per_epoch)
     dropouts = [
@@ -119,7 +125,7 @@ def fit(
         model.train()
         total, seen = 0.0, 0
         for batch, target in epoch(rng):
-            if len(batch) < 2:  # BatchNorm needs two samples
+            if batch_norm and len(batch) < 2:  # an epoch's last, single-sample batch
                 continue
             if batch.shape[-1] != channels:
                 raise ValueError(
@@ -135,8 +141,10 @@ def fit(
             optimiser.step()
             total += loss.item() * len(batch)
             seen += len(batch)
+        if seen == 0:
+            raise ValueError("an epoch drew no batch the lifter could train on; draw more samples per epoch")
         schedule.step()
-        history.append(total / max(seen, 1))
+        history.append(total / seen)
         epochs.set_postfix(loss_mm=f"{1000 * history[-1]:.1f}")
     model.eval()
     return model, history
