@@ -59,12 +59,17 @@ def test_predict_sequence_puts_each_output_on_its_frame(spec):
     """A model that returns the feature of the frame it predicts must give back the sequence."""
     offset = spec.frames // 2 if spec.target == "centre" else spec.frames - 1
 
+    calls = []
+
     def run(windows: np.ndarray) -> np.ndarray:
+        calls.append(len(windows))
         values = windows if spec.target == "all" else windows[:, offset : offset + 1]
         return np.repeat(values, 3, axis=-1)
 
     sequence = _sequence(11)
-    poses = predict_sequence(run, sequence, spec, batch=4)
+    poses = predict_sequence(run, sequence, spec, batch_frames=4 * spec.frames + 1)
+    windows = 4 if spec.target == "all" else 11  # chunks of `frames` frames, or one window per frame
+    assert calls == [4] * (windows // 4) + ([windows % 4] if windows % 4 else [])
     assert poses.shape == (11, K, 3)
     np.testing.assert_array_equal(poses[:, 0, 0], np.arange(11))
 
@@ -80,7 +85,7 @@ def test_streamed_sequence_to_sequence_poses_see_no_later_frame():
     exactly what a live ring buffer feeds the model."""
     spec, sequence = WindowSpec(2, "all"), _sequence(5)
     assert predict_sequence(_newest_in_window, sequence, spec)[:, 0, 0].tolist() == [1, 1, 3, 3, 4]
-    streamed = stream_sequence(_newest_in_window, sequence, spec, batch=2)
+    streamed = stream_sequence(_newest_in_window, sequence, spec, batch_frames=4)
     assert streamed[:, 0, 0].tolist() == [0, 1, 2, 3, 4]
     live = PersonWindows(spec)
     for t, frame in enumerate(sequence):

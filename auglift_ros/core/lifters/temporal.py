@@ -95,10 +95,14 @@ def windows_for_sequence(features: np.ndarray, spec: WindowSpec) -> tuple[np.nda
 
 
 def predict_sequence(
-    run: Callable[[np.ndarray], np.ndarray], features: np.ndarray, spec: WindowSpec, batch: int = 256
+    run: Callable[[np.ndarray], np.ndarray], features: np.ndarray, spec: WindowSpec, batch_frames: int = 4096
 ) -> np.ndarray:
-    """Poses (T, K, 3) for every frame of a sequence's features (T, K, C) from run(windows) -> outputs."""
+    """Poses (T, K, 3) for every frame of a sequence's features (T, K, C) from run(windows) -> outputs.
+
+    Each run call gets at most batch_frames input frames (at least one window): a transformer's
+    attention memory grows with windows x frames^2, and 256 windows of 243 frames ran out of memory."""
     windows, frame_index = windows_for_sequence(features, spec)
+    batch = max(1, batch_frames // spec.frames)
     outputs = np.concatenate([run(windows[i : i + batch]) for i in range(0, len(windows), batch)])
     outputs = outputs.reshape(len(windows), spec.output_frames, *outputs.shape[-2:])
     poses = np.empty((len(features), *outputs.shape[-2:]), dtype=outputs.dtype)
@@ -108,7 +112,7 @@ def predict_sequence(
 
 
 def stream_sequence(
-    run: Callable[[np.ndarray], np.ndarray], features: np.ndarray, spec: WindowSpec, batch: int = 256
+    run: Callable[[np.ndarray], np.ndarray], features: np.ndarray, spec: WindowSpec, batch_frames: int = 4096
 ) -> np.ndarray:
     """Poses (T, K, 3) as a live node publishes them: each frame's from the window ending at it (edge
     padded as `PersonWindows` pads), the window's last output; run(windows) -> (N, output_frames, K, 3).
@@ -119,7 +123,7 @@ def stream_sequence(
     if not spec.causal:
         raise ValueError(f"a {spec.frames}-frame window predicting its centre cannot be streamed")
     newest = WindowSpec(spec.frames, "last", spec.family)
-    return predict_sequence(lambda windows: run(windows)[:, -1:], features, newest, batch)
+    return predict_sequence(lambda windows: run(windows)[:, -1:], features, newest, batch_frames)
 
 
 class PersonWindows:
