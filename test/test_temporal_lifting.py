@@ -76,6 +76,27 @@ def test_the_fallback_window_stays_current_while_depth_is_used(models, take):
     )
 
 
+def test_a_temporal_model_takes_a_single_frame_fallback(models, take):
+    """The shipped pairing (auglift_temporal_uadd with auglift_xyc): with depth the temporal model's
+    poses are those of its offline windows, without depth each frame is lifted on its own."""
+    single = load_lifter("auglift_xyc")
+    lifter = FrameLifter(models["uadd"], single)
+    half = FRAMES // 2
+    results = [
+        lifter.lift(f.keypoints, f.confidence, SIZE, k, f.depth if t < half else None, [0])
+        for t, (f, k) in enumerate(take)
+    ]
+    assert lifter.temporal and [r.used_depth for r in results] == [True] * half + [False] * (FRAMES - half)
+    np.testing.assert_allclose(
+        np.stack([r.root_relative[0] for r in results[:half]]),
+        _offline(models["uadd"], take, True)[:half],
+        atol=1e-5,
+    )
+    for result, (frame, _) in zip(results[half:], take[half:], strict=True):
+        features = single.codec.encode(frame.keypoints, frame.confidence, SIZE)
+        np.testing.assert_allclose(result.root_relative, single.lifter.run(features), atol=1e-5)
+
+
 def test_persons_keep_their_own_windows_through_the_tracker(models, take):
     """Two people whose detections swap order every frame: tracked ids keep their windows apart,
     so each gets exactly the poses it would get alone."""
