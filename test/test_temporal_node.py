@@ -15,6 +15,8 @@ from sensor_msgs.msg import CameraInfo, PointCloud2
 from std_msgs.msg import Header
 from temporal_models import make_temporal_model
 
+from auglift_ros.models import load_lifter
+from auglift_ros.nodes.lifter_node import describe
 from auglift_ros.nodes.messages import cloud_person_ids, cloud_to_skeletons, keypoints_to_cloud
 from dds_helpers import node_under_test, spin_until, stream_until
 
@@ -85,3 +87,11 @@ def test_bad_tracking_parameters_stop_the_node_with_their_name(bad):
         timeout=60,
     )
     assert process.returncode == 1 and "track_timeout" in process.stderr
+
+
+def test_the_start_up_log_names_each_models_window():
+    assert describe(load_lifter("auglift_xyc")) == "auglift_xyc.onnx"
+    assert describe(load_lifter("auglift_temporal_uadd")) == (
+        "auglift_temporal_uadd.onnx (motionbert, 27-frame window, "
+        "publishes the newest of the frames it predicts)"
+    )

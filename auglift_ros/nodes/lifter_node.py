@@ -177,9 +177,8 @@ def describe(model: LoadedLifter) -> str:
     window = model.window
     if not model.lifter.temporal:
         return model.path.name
-    return (
-        f"{model.path.name} ({window.family}, {window.frames}-frame window, predicts {window.target} frame)"
-    )
+    published = "the newest of the frames it predicts" if window.target == "all" else "its last frame"
+    return f"{model.path.name} ({window.family}, {window.frames}-frame window, publishes {published})"
 
 
 def main(args: Sequence[str] | None = None) -> int:
