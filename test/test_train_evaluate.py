@@ -375,6 +375,7 @@ def test_temporal_study_runs_families_and_motion_tests_and_resumes(tmp_path: Pat
     # Resuming trains only what is missing (vp, vp-causal) and keeps what is done (sb) ...
     assert main(["temporal-study", "--config", str(path), "--out", str(out), "--resume"]) == 0
     assert len(json.loads((out / "runs.json").read_text())["runs"]) == 24
+    assert not (out / "runs.json.partial").exists()  # each save replaced runs.json whole
     # ... and resuming with fewer variants only reports on them, keeping the rest in runs.json.
     assert (
         main(["temporal-study", "--config", str(path), "--out", str(out), "--resume", "--variants", "vp"])

@@ -263,9 +263,10 @@ def run_temporal_study(
                             f"[temporal-study] {variant.name} ({target}) {feature_set} seed {seed}: {scores}",
                             flush=True,
                         )
-                (out / "runs.json").write_text(
-                    json.dumps({"config": config_dict(config), "runs": set_aside + runs})
-                )
+                # hours of runs: a kill while writing must not leave a broken file, so replace it whole
+                partial = out / "runs.json.partial"
+                partial.write_text(json.dumps({"config": config_dict(config), "runs": set_aside + runs}))
+                partial.replace(out / "runs.json")
     summary = aggregate(
         runs, config.feature_sets, by=("train", "split", "test", "variant", "family", "frames", "target")
     )
