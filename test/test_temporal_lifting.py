@@ -14,6 +14,7 @@ from auglift_ros.lifting import FrameLifter
 from auglift_ros.models import load_lifter
 
 FRAMES = 14
+HALF = FRAMES // 2  # the tests that drop depth do it for the second half of the take
 SIZE = (640, 480)
 
 
@@ -61,18 +62,21 @@ def test_streamed_causal_poses_equal_offline_causal_poses(models, take):
     np.testing.assert_allclose(np.stack(live), _offline(models["uadd"], take, True), atol=1e-5)
 
 
-def test_the_fallback_window_stays_current_while_depth_is_used(models, take):
-    """Depth for the first half, none after: the fallback's poses are those of its full window."""
-    lifter = FrameLifter(models["uadd"], models["xyc"])
-    half = FRAMES // 2
-    results = [
-        lifter.lift(f.keypoints, f.confidence, SIZE, k, f.depth if t < half else None, [0])
+def _depth_then_none(lifter: FrameLifter, take) -> list:
+    """Lift one person through the take with depth for its first half and none after."""
+    return [
+        lifter.lift(f.keypoints, f.confidence, SIZE, k, f.depth if t < HALF else None, [0])
         for t, (f, k) in enumerate(take)
     ]
-    assert [r.feature_set for r in results] == ["uadd"] * half + ["xyc"] * (FRAMES - half)
+
+
+def test_the_fallback_window_stays_current_while_depth_is_used(models, take):
+    """Depth for the first half, none after: the fallback's poses are those of its full window."""
+    results = _depth_then_none(FrameLifter(models["uadd"], models["xyc"]), take)
+    assert [r.feature_set for r in results] == ["uadd"] * HALF + ["xyc"] * (FRAMES - HALF)
     offline = _offline(models["xyc"], take, False)
     np.testing.assert_allclose(
-        np.stack([r.root_relative[0] for r in results[half:]]), offline[half:], atol=1e-5
+        np.stack([r.root_relative[0] for r in results[HALF:]]), offline[HALF:], atol=1e-5
     )
 
 
@@ -81,18 +85,14 @@ def test_a_temporal_model_takes_a_single_frame_fallback(models, take):
     poses are those of its offline windows, without depth each frame is lifted on its own."""
     single = load_lifter("auglift_xyc")
     lifter = FrameLifter(models["uadd"], single)
-    half = FRAMES // 2
-    results = [
-        lifter.lift(f.keypoints, f.confidence, SIZE, k, f.depth if t < half else None, [0])
-        for t, (f, k) in enumerate(take)
-    ]
-    assert lifter.temporal and [r.used_depth for r in results] == [True] * half + [False] * (FRAMES - half)
+    results = _depth_then_none(lifter, take)
+    assert lifter.temporal and [r.used_depth for r in results] == [True] * HALF + [False] * (FRAMES - HALF)
     np.testing.assert_allclose(
-        np.stack([r.root_relative[0] for r in results[:half]]),
-        _offline(models["uadd"], take, True)[:half],
+        np.stack([r.root_relative[0] for r in results[:HALF]]),
+        _offline(models["uadd"], take, True)[:HALF],
         atol=1e-5,
     )
-    for result, (frame, _) in zip(results[half:], take[half:], strict=True):
+    for result, (frame, _) in zip(results[HALF:], take[HALF:], strict=True):
         features = single.codec.encode(frame.keypoints, frame.confidence, SIZE)
         np.testing.assert_allclose(result.root_relative, single.lifter.run(features), atol=1e-5)
 
