@@ -1,8 +1,10 @@
 """`auglift-ros pipeline`: start the graph of config/pipeline.yaml without `ros2 launch`.
 
 Each node runs in its own child process (`python -m auglift_ros.nodes.<executable>` with the same
---ros-args the launch file passes), so a slow detector never blocks the lifter. Ctrl-C or SIGTERM
-stops every child cleanly; if one node dies, the others are stopped and its exit status returned.
+--ros-args the launch file passes), so a slow detector never blocks the lifter. Ctrl-C (SIGINT) or
+SIGTERM stops every child cleanly, also when the runner was started as a script's background job,
+which inherits SIGINT ignored (as `ros2 launch` and rclpy nodes do, it installs its own handler); if
+one node dies, the others are stopped and its exit status returned.
 With Fast DDS (the default RMW) and no profile of the user's, the nodes get config/
 fastdds_large_shm.xml, whose shared-memory segment holds camera-sized images.
 """
@@ -20,6 +22,7 @@ from types import FrameType
 from auglift_ros.graph import FASTDDS_PROFILES_VARIABLE, fastdds_profile, load_graph
 
 STOP_TIMEOUT_S = 10.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -45,10 +48,10 @@ def run_pipeline(
     evaluate: bool = False,
 ) -> int:
     """Run until interrupted (0) or until a node exits (its status, at least 1). camera, depth_source
-        and arguments override the config as the launch file's arguments do (see auglift_ros.graph); evaluate
-    also starts the evaluator node."""
+    and arguments override the config as the launch file's arguments do (see auglift_ros.graph);
+    evaluate also starts the evaluator node."""
     specs = load_graph(config, camera, depth_source=depth_source, arguments=arguments, evaluate=evaluate)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = {signum: signal.signal(signum, _raise_interrupt) for signum in STOP_SIGNALS}
     children: dict[str, subprocess.Popen] = {}
     environment = _node_environment()
     try:
@@ -74,7 +77,9 @@ def run_pipeline(
         print("[pipeline] stopping", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        # A second Ctrl-C while the nodes stop must not leave them running without their runner.
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
@@ -85,3 +90,5 @@ def run_pipeline(
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

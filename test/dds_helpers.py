@@ -4,32 +4,55 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 
+import pytest
 import rclpy
 from rclpy.node import Node
 
 
-def start_node_process(module: str, parameters: dict[str, str]) -> subprocess.Popen:
-    """`python -m module` with --ros-args -p name:=value ..., on a ROS domain of this test process."""
+def start_process(command: list[str]) -> subprocess.Popen:
+    """command on a ROS domain of this test process, in a process group of its own, so that
+    stop_process can also reap the processes it starts (a pipeline runner's nodes)."""
     os.environ["ROS_DOMAIN_ID"] = str(100 + os.getpid() % 100)
-    args = [arg for name, value in parameters.items() for arg in ("-p", f"{name}:={value}")]
     return subprocess.Popen(
-        [sys.executable, "-m", module, "--ros-args", *args],
+        command,
         env=dict(os.environ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
+
+
+def start_node_process(module: str, parameters: dict[str, str]) -> subprocess.Popen:
+    """`python -m module` with --ros-args -p name:=value ..."""
+    args = [arg for name, value in parameters.items() for arg in ("-p", f"{name}:={value}")]
+    return start_process([sys.executable, "-m", module, "--ros-args", *args])
+
+
+def stop_process(process: subprocess.Popen, stop_signal: int = signal.SIGTERM, timeout: float = 30.0) -> str:
+    """Send stop_signal and return the process's output once it exits. One still running after
+    timeout is killed with its whole process group and the test fails: a left-over node would talk
+    to the next test on the same ROS domain."""
+    if process.poll() is None:
+        process.send_signal(stop_signal)
+    try:
+        return process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output = process.communicate()[0]
+        name = signal.Signals(stop_signal).name
+        pytest.fail(f"{' '.join(process.args)} did not stop within {timeout:.0f} s of {name}:\n{output}")
 
 
 def stop_node_process(process: subprocess.Popen) -> None:
     """SIGTERM, then require a clean exit (status 0) and show the node's output if not."""
-    process.terminate()
-    output = process.communicate(timeout=20)[0]
+    output = stop_process(process, timeout=20)
     assert process.returncode == 0, output
 
 

@@ -20,6 +20,7 @@ from auglift_ros.bags.make import write_simulated_bag
 from auglift_ros.bags.replay import evaluate_bag
 from auglift_ros.data.datasets import PoseSequence
 from auglift_ros.data.poses import random_poses
+from dds_helpers import start_process, stop_process
 
 FRAMES = 15
 
@@ -38,10 +39,15 @@ def test_live_evaluation_agrees_with_offline_evaluation(tmp_path: Path) -> None:
     bag = _bag(tmp_path / "bag")
     offline = evaluate_bag(bag, tmp_path / "offline", progress=False)
 
-    os.environ["ROS_DOMAIN_ID"] = str(100 + os.getpid() % 100)
     live_dir = tmp_path / "live"
-    pipeline = subprocess.Popen(
+    # Started as `auglift-ros pipeline ... &` in a script starts it: a background job of a shell
+    # without job control inherits SIGINT ignored, and the runner must still stop on it.
+    pipeline = start_process(
         [
+            "sh",
+            "-c",
+            'trap "" INT; exec "$@"',
+            "sh",
             sys.executable,
             "-m",
             "auglift_ros.cli",
@@ -49,11 +55,7 @@ def test_live_evaluation_agrees_with_offline_evaluation(tmp_path: Path) -> None:
             "--evaluate",
             "--evaluation-out",
             str(live_dir),
-        ],
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        ]
     )
     try:
         player = subprocess.run(
@@ -65,8 +67,7 @@ def test_live_evaluation_agrees_with_offline_evaluation(tmp_path: Path) -> None:
         )
         time.sleep(1.0)  # the last frames through the lifter
     finally:
-        pipeline.send_signal(signal.SIGINT)
-        output = pipeline.communicate(timeout=60)[0]
+        output = stop_process(pipeline, signal.SIGINT, timeout=60)
     assert player.returncode == 0, player.stdout + player.stderr
     assert f"published {sum(1 for _ in read_messages(bag))} messages" in player.stdout
     assert pipeline.returncode == 0, output

@@ -3,8 +3,6 @@ depth from an RGB-D camera topic, and with depth from the depth node (a wall-at-
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES, H36M_ROOT
 from auglift_ros.nodes.messages import cloud_to_skeletons, metres_to_depth_image, rgb_to_image
-from dds_helpers import spin_until, stream_until
+from dds_helpers import spin_until, start_process, stop_process, stream_until
 from depth_models import ConstantDepth, write_depth_model
 
 # Half size (256 x 300): large best-effort messages are often dropped on a loaded machine, and the
@@ -82,7 +80,6 @@ class Camera(Node):
 def pipeline(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[subprocess.Popen, Camera, str]]:
-    os.environ["ROS_DOMAIN_ID"] = str(100 + os.getpid() % 100)
     options = ["--image-topic", "/test/image", "--camera-info-topic", "/test/camera_info"]
     if request.param == "camera":
         options += ["--depth-topic", "/test/depth"]
@@ -90,13 +87,7 @@ def pipeline(
         model = tmp_path_factory.mktemp("pipeline") / "wall.onnx"
         write_depth_model(model, network=ConstantDepth(WALL_M))
         options += ["--depth-source", "node", "--depth-model", str(model), "--depth-every-n-frames", "2"]
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "auglift_ros.cli", "pipeline", *options],
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    runner = start_process([sys.executable, "-m", "auglift_ros.cli", "pipeline", *options])
     rclpy.init()
     camera = Camera()
     try:
@@ -104,8 +95,8 @@ def pipeline(
     finally:
         camera.destroy_node()
         rclpy.shutdown()
-        if runner.poll() is None:
-            runner.kill()
+        if runner.poll() is None:  # the test failed before it stopped the runner
+            stop_process(runner)
 
 
 def test_photograph_to_skeleton_through_the_nodes_then_clean_stop(
@@ -122,8 +113,7 @@ def test_photograph_to_skeleton_through_the_nodes_then_clean_stop(
     count = len(camera.skeletons)
     arrived = arrived and stream_until(camera, publish, lambda: len(camera.skeletons) > count)
     if not arrived:
-        runner.send_signal(signal.SIGTERM)
-        pytest.fail(f"{camera.report()}\npipeline output:\n" + runner.communicate(timeout=30)[0])
+        pytest.fail(f"{camera.report()}\npipeline output:\n" + stop_process(runner))
     msg = camera.skeletons[-1]
     assert (msg.header.stamp.sec, msg.header.frame_id) == (42, "camera_color_optical_frame")
     joints, confidence = cloud_to_skeletons(msg)
@@ -132,8 +122,7 @@ def test_photograph_to_skeleton_through_the_nodes_then_clean_stop(
     assert (confidence[0, shoulders] > 0.9).all()
     # The person is placed at the depth image's 2 m (plus the surface-to-centre offset).
     assert 1.8 < joints[0, H36M_ROOT, 2] < 2.5
-    runner.send_signal(signal.SIGTERM)
-    output = runner.communicate(timeout=30)[0]
+    output = stop_process(runner)
     assert runner.returncode == 0, output
     assert "started detector" in output and "started lifter" in output and "stopping" in output
     assert ("started depth" in output) == (depth_source == "node")
