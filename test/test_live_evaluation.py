@@ -40,7 +40,7 @@ def test_live_evaluation_agrees_with_offline_evaluation(tmp_path: Path) -> None:
     offline = evaluate_bag(bag, tmp_path / "offline", progress=False)
 
     live_dir = tmp_path / "live"
-    # Started as `auglift-ros pipeline ... &` in a script starts it: a background job of a shell
+    # Start the runner as `auglift-ros pipeline ... &` in a script does: a background job of a shell
     # without job control inherits SIGINT ignored, and the runner must still stop on it.
     pipeline = start_process(
         [
