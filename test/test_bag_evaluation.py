@@ -14,12 +14,11 @@ import pytest
 from auglift_ros.bags.io import read_messages
 from auglift_ros.bags.make import DETECTOR_DELAY_NS, FRAME_ID, SEQUENCE_GAP_NS, write_simulated_bag
 from auglift_ros.bags.replay import evaluate_bag, graph_lifter, replay_bag
-from auglift_ros.cli import main
+from auglift_ros.commands.main import main
 from auglift_ros.core.skeleton import H36M_ROOT
-from auglift_ros.data.datasets import PoseSequence
-from auglift_ros.data.poses import random_poses
-from auglift_ros.evaluation import EvaluationError, SequenceLabel, match_persons, score
-from auglift_ros.graph import pipeline_topics
+from auglift_ros.evaluation.scoring import EvaluationError, SequenceLabel, match_persons, score
+from auglift_ros.mocap.datasets import PoseSequence
+from auglift_ros.mocap.generated import random_poses
 from auglift_ros.nodes.messages import (
     camera_matrix,
     cloud_to_keypoints,
@@ -28,6 +27,7 @@ from auglift_ros.nodes.messages import (
     stamp_from_ns,
     stamp_ns,
 )
+from auglift_ros.runtime.graph import pipeline_topics
 
 TOPICS = pipeline_topics()
 SIZE = (320, 240)
@@ -245,7 +245,7 @@ def test_broken_bags_end_with_a_clear_error(
 
 
 def test_make_bag_command_writes_an_evaluable_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from auglift_ros.data.datasets import save_sequence_npz
+    from auglift_ros.mocap.datasets import save_sequence_npz
 
     save_sequence_npz(tmp_path / "take.npz", _takes()[0])
     bag = tmp_path / "bag"

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from auglift_ros.core.skeleton import H36M_BONES, H36M_JOINT_NAMES
-from auglift_ros.data import bvh
-from auglift_ros.data.poses import H36M_REST_BONE_LENGTHS
+from auglift_ros.mocap import bvh
+from auglift_ros.mocap.generated import H36M_REST_BONE_LENGTHS
 
 J = {name: i for i, name in enumerate(H36M_JOINT_NAMES)}
 MOCAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"

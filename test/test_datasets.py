@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from auglift_ros.core import skeleton as sk
-from auglift_ros.data import datasets as ds
+from auglift_ros.mocap import datasets as ds
 
 SUBJECTS = ("S9", "S11")
 ACTIONS = ("Walking", "Sitting 1")
@@ -481,7 +481,7 @@ def test_load_sequences_malformed_paths(tmp_path: Path) -> None:
 
 
 class FakeMotion:
-    """What auglift_ros.data.bvh.load_motion returns: H36M-17 joints in metres, y up."""
+    """What auglift_ros.mocap.bvh.load_motion returns: H36M-17 joints in metres, y up."""
 
     def __init__(self, path: Path) -> None:
         self.joints3d = np.full((6, 17, 3), 0.5)
@@ -500,9 +500,9 @@ def fake_load_motion(path: Path) -> FakeMotion:
 @pytest.fixture
 def fake_bvh(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stands in for the BVH reader so these tests do not depend on it."""
-    module = types.ModuleType("auglift_ros.data.bvh")
+    module = types.ModuleType("auglift_ros.mocap.bvh")
     module.load_motion = fake_load_motion
-    monkeypatch.setitem(sys.modules, "auglift_ros.data.bvh", module)
+    monkeypatch.setitem(sys.modules, "auglift_ros.mocap.bvh", module)
 
 
 @pytest.mark.usefixtures("fake_bvh")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from auglift_ros.bags.io import bag_message_counts
-from auglift_ros.cli import main
-from auglift_ros.data.pose2sim import cached_pose2sim_demo
-from auglift_ros.graph import pipeline_topics
+from auglift_ros.commands.main import main
+from auglift_ros.footage.pose2sim import cached_pose2sim_demo
+from auglift_ros.runtime.graph import pipeline_topics
 
 pytestmark = pytest.mark.skipif(
     cached_pose2sim_demo() is None, reason="pose2sim demo not cached (auglift-ros demo fetches it)"

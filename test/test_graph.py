@@ -9,7 +9,7 @@ import pytest
 import rclpy
 import yaml
 
-from auglift_ros.graph import GraphError, graph_arguments, load_graph, pipeline_topics
+from auglift_ros.runtime.graph import GraphError, graph_arguments, load_graph, pipeline_topics
 from depth_models import write_depth_model
 
 ROOT = Path(__file__).resolve().parent.parent

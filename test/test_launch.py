@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from auglift_ros.graph import graph_arguments, load_graph
+from auglift_ros.runtime.graph import graph_arguments, load_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH_FILE = ROOT / "launch" / "pipeline.launch.py"

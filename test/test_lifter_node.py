@@ -15,10 +15,8 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.skeleton import H36M_ROOT
-from auglift_ros.data.scene import (
-    PinholeCamera,
-)
 from auglift_ros.nodes.messages import cloud_to_skeletons, keypoints_to_cloud
 from dds_helpers import node_under_test, spin_until, stream_until
 

@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 from scenes import two_people
 
+from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.skeleton import H36M_ROOT
-from auglift_ros.data.scene import (
-    PinholeCamera,
-)
-from auglift_ros.lifting import FrameLifter
-from auglift_ros.models import load_lifter
+from auglift_ros.runtime.lifting import FrameLifter
+from auglift_ros.runtime.models import load_lifter
 
 
 @pytest.fixture(scope="module")

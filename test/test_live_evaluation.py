@@ -18,8 +18,8 @@ import pytest
 from auglift_ros.bags.io import read_messages
 from auglift_ros.bags.make import write_simulated_bag
 from auglift_ros.bags.replay import evaluate_bag
-from auglift_ros.data.datasets import PoseSequence
-from auglift_ros.data.poses import random_poses
+from auglift_ros.mocap.datasets import PoseSequence
+from auglift_ros.mocap.generated import random_poses
 from dds_helpers import start_process, stop_process
 
 FRAMES = 15
@@ -50,7 +50,7 @@ def test_live_evaluation_agrees_with_offline_evaluation(tmp_path: Path) -> None:
             "sh",
             sys.executable,
             "-m",
-            "auglift_ros.cli",
+            "auglift_ros.commands.main",
             "pipeline",
             "--evaluate",
             "--evaluation-out",
@@ -59,7 +59,17 @@ def test_live_evaluation_agrees_with_offline_evaluation(tmp_path: Path) -> None:
     )
     try:
         player = subprocess.run(
-            [sys.executable, "-m", "auglift_ros.cli", "play", str(bag), "--rate", "0.5", "--wait", "60"],
+            [
+                sys.executable,
+                "-m",
+                "auglift_ros.commands.main",
+                "play",
+                str(bag),
+                "--rate",
+                "0.5",
+                "--wait",
+                "60",
+            ],
             env=dict(os.environ),
             capture_output=True,
             text=True,

@@ -87,7 +87,7 @@ def pipeline(
         model = tmp_path_factory.mktemp("pipeline") / "wall.onnx"
         write_depth_model(model, network=ConstantDepth(WALL_M))
         options += ["--depth-source", "node", "--depth-model", str(model), "--depth-every-n-frames", "2"]
-    runner = start_process([sys.executable, "-m", "auglift_ros.cli", "pipeline", *options])
+    runner = start_process([sys.executable, "-m", "auglift_ros.commands.main", "pipeline", *options])
     rclpy.init()
     camera = Camera()
     try:

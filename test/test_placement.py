@@ -13,7 +13,7 @@ from auglift_ros.core.placement import (
     root_from_reprojection,
     root_on_ray,
 )
-from auglift_ros.data.poses import random_poses
+from auglift_ros.mocap.generated import random_poses
 
 K = np.array([[500.0, 0.0, 320.0], [0.0, 510.0, 240.0], [0.0, 0.0, 1.0]])
 

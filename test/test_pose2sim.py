@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
-from auglift_ros.data.calibration import CalibratedCamera, check_image_size, read_qca_calibration
-from auglift_ros.data.pose2sim import (
+from auglift_ros.footage.calibration import CalibratedCamera, check_image_size, read_qca_calibration
+from auglift_ros.footage.pose2sim import (
     CALIBRATION_MEMBER,
     POSE2SIM_VERSION,
     VIDEO_MEMBERS,
     cached_pose2sim_demo,
 )
-from auglift_ros.data.video import VideoFrames, same_timing, video_info
-from auglift_ros.data.wheels import FetchError, download_wheel, extract_member
+from auglift_ros.footage.video import VideoFrames, same_timing, video_info
+from auglift_ros.footage.wheels import FetchError, download_wheel, extract_member
 
 J = {name: i for i, name in enumerate(H36M_JOINT_NAMES)}
 
@@ -224,8 +224,8 @@ def test_video_frames_are_rgb_with_stride_limit_and_scale(tmp_path):
 DEMO = cached_pose2sim_demo()
 needs_demo = pytest.mark.skipif(
     DEMO is None,
-    reason=f"the pose2sim {POSE2SIM_VERSION} wheel is not in the cache (python -m auglift_ros.data.pose2sim "
-    "fetches it); tests never download",
+    reason=f"the pose2sim {POSE2SIM_VERSION} wheel is not in the cache "
+    "(python -m auglift_ros.footage.pose2sim fetches it); tests never download",
 )
 
 
@@ -245,7 +245,7 @@ def test_demo_cameras_surround_the_capture_volume():
 
 @needs_demo
 def test_demo_reference_reprojects_into_every_view():
-    from auglift_ros.data.reference import triangulated_reference
+    from auglift_ros.footage.reference import triangulated_reference
 
     cameras = DEMO.cameras()
     reference = triangulated_reference(

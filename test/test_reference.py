@@ -4,16 +4,17 @@ the walking person recovered; no video or detector needed."""
 import numpy as np
 import pytest
 
+from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.skeleton import H36M_FLIP_PERMUTATION
-from auglift_ros.data.calibration import CalibratedCamera
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.reference import (
+from auglift_ros.footage.calibration import CalibratedCamera
+from auglift_ros.footage.reference import (
     Reference,
     joints_in_camera,
     reference_from_detections,
     shift_frames,
 )
-from auglift_ros.data.scene import PinholeCamera, lift_to_floor, random_view
+from auglift_ros.mocap.generated import random_poses
+from auglift_ros.simulation.scene import lift_to_floor, random_view
 
 FRAMES = 40
 OFFSET_VIEW, OFFSET = 2, 3

@@ -3,22 +3,24 @@
 import numpy as np
 import pytest
 
+from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.skeleton import H36M_BONES, H36M_JOINT_NAMES, H36M_LEFT_RIGHT_PAIRS, bone_lengths
-from auglift_ros.data.poses import H36M_REST_BONE_LENGTHS, random_poses
-from auglift_ros.data.scene import (
-    H36M_KEYPOINT_SIGMAS,
+from auglift_ros.mocap.generated import H36M_REST_BONE_LENGTHS, random_poses
+from auglift_ros.simulation.scene import (
     H36M_LIMB_RADII,
-    PinholeCamera,
     floor_plane,
     joint_radii,
     joint_visibility,
-    keypoint_box_scale,
     lift_to_floor,
     place_in_camera,
     random_camera,
     random_view,
     ray_capsule_depth,
     render_depth,
+)
+from auglift_ros.simulation.sensors import (
+    H36M_KEYPOINT_SIGMAS,
+    keypoint_box_scale,
     simulate_detector,
     simulate_monocular_depth,
 )

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from auglift_ros.cli import main
+from auglift_ros.commands.main import main
 from auglift_ros.core import metrics
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.simulate import simulate_frames, simulate_views
-from auglift_ros.models import available_models, card_path, load_lifter, resolve_model
+from auglift_ros.mocap.generated import random_poses
+from auglift_ros.runtime.models import available_models, card_path, load_lifter, resolve_model
+from auglift_ros.simulation.simulate import simulate_frames, simulate_views
 from auglift_ros.training.clips import Clip, clip_views, predict_clips
 from auglift_ros.training.evaluate import predict
 from auglift_ros.training.job import TrainJob

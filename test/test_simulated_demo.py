@@ -10,7 +10,7 @@ import numpy as np
 
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters import OnnxLifter
-from auglift_ros.models import CODEC_METADATA_KEY
+from auglift_ros.runtime.models import CODEC_METADATA_KEY
 
 
 def test_quick_demo_trains_exports_and_evaluates(tmp_path: Path) -> None:

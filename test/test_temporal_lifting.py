@@ -8,10 +8,10 @@ from temporal_models import make_temporal_model
 
 from auglift_ros.core.lifters import WindowSpec, predict_sequence, stream_sequence
 from auglift_ros.core.tracking import KeypointTracker
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.simulate import sequence_view, simulate_sequence
-from auglift_ros.lifting import FrameLifter
-from auglift_ros.models import load_lifter
+from auglift_ros.mocap.generated import random_poses
+from auglift_ros.runtime.lifting import FrameLifter
+from auglift_ros.runtime.models import load_lifter
+from auglift_ros.simulation.simulate import sequence_view, simulate_sequence
 
 FRAMES = 14
 HALF = FRAMES // 2  # the tests that drop depth do it for the second half of the take

@@ -15,9 +15,9 @@ from sensor_msgs.msg import CameraInfo, PointCloud2
 from std_msgs.msg import Header
 from temporal_models import make_temporal_model
 
-from auglift_ros.models import load_lifter
 from auglift_ros.nodes.lifter_node import describe
 from auglift_ros.nodes.messages import cloud_person_ids, cloud_to_skeletons, keypoints_to_cloud
+from auglift_ros.runtime.models import load_lifter
 from dds_helpers import node_under_test, spin_until, stream_until
 
 

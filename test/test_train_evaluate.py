@@ -11,12 +11,12 @@ import pytest
 import yaml
 from temporal_models import make_temporal_model
 
-from auglift_ros.cli import main
+from auglift_ros.commands.main import main
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.simulate import SimulatedFrames
-from auglift_ros.models import load_lifter, resolve_model
-from auglift_ros.training.evaluate import SUMMARY_KEYS, metrics_report
+from auglift_ros.evaluation.reports import SUMMARY_KEYS, metrics_report
+from auglift_ros.mocap.generated import random_poses
+from auglift_ros.runtime.models import load_lifter, resolve_model
+from auglift_ros.simulation.simulate import SimulatedFrames
 from auglift_ros.training.frames import select_frames, split_takes
 from auglift_ros.training.job import ConfigError, TrainJob
 

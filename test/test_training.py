@@ -5,8 +5,8 @@ import pytest
 
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters import DSTformerConfig, SimpleBaselineConfig
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.simulate import simulate_frames
+from auglift_ros.mocap.generated import random_poses
+from auglift_ros.simulation.simulate import simulate_frames
 from auglift_ros.training.trainer import TrainConfig, fit, train_lifter
 
 
@@ -111,7 +111,7 @@ def test_batch_size_one_trains_a_lifter_without_batch_norm(frames) -> None:
 def test_depth_crop_gives_the_same_samples_as_the_full_frame() -> None:
     from scipy.ndimage import gaussian_filter
 
-    from auglift_ros.data.simulate import BLUR_SUPPORT_PX, _sampling_window
+    from auglift_ros.simulation.simulate import BLUR_SUPPORT_PX, _sampling_window
 
     rng = np.random.default_rng(9)
     depth = gaussian_filter(rng.uniform(1.0, 8.0, (480, 640)), 4.0)

@@ -4,13 +4,14 @@ import cv2
 import numpy as np
 import pytest
 
+from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.triangulation import (
     project_points,
     reprojection_errors,
     triangulate_points,
     undistort_pixels,
 )
-from auglift_ros.data.scene import PinholeCamera, random_view
+from auglift_ros.simulation.scene import random_view
 
 CAMERA = PinholeCamera.from_fov(1088, 1920, 35.0)  # portrait, like the pose2sim demo's phones
 DIST = np.array([-0.2, 0.1, 0.002, -0.001, 0.03])  # stronger than the demo's lenses

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from auglift_ros.bags.io import read_messages
-from auglift_ros.cli import main
-from auglift_ros.data.calibration import load_cameras
-from auglift_ros.graph import pipeline_topics
+from auglift_ros.commands.main import main
+from auglift_ros.footage.calibration import load_cameras
 from auglift_ros.nodes.messages import camera_matrix, image_to_rgb
+from auglift_ros.runtime.graph import pipeline_topics
 
 TOPICS = pipeline_topics()
 K = [[100.0, 0.0, 31.5], [0.0, 100.0, 23.5], [0.0, 0.0, 1.0]]

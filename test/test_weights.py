@@ -1,4 +1,4 @@
-"""Weights management (auglift_ros.weights, `auglift-ros models`): downloads from a local HTTP server
+"""Weights management (auglift_ros.runtime.weights, `auglift-ros models`): downloads from a local HTTP server
 with files and checksums built here, the cache, verification, name resolution, the CLI, the shipped
 manifest, and the depth and detector nodes started with manifest names."""
 
@@ -20,10 +20,10 @@ import rclpy
 import yaml
 from rclpy.parameter import Parameter
 
-from auglift_ros import weights
+from auglift_ros.commands import models as models_command
 from auglift_ros.nodes.depth_node import DepthNode
 from auglift_ros.nodes.detector_node import DetectorNode
-from auglift_ros.weights_cli import add_models_command
+from auglift_ros.runtime import weights
 from dds_helpers import start_node_process
 from depth_models import write_depth_model
 from rtmpose_models import write_person_detector, write_pose_model
@@ -426,7 +426,7 @@ def test_the_shipped_manifest_is_valid_and_complete() -> None:
 
 def run_cli(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="auglift-ros")
-    add_models_command(parser.add_subparsers(dest="command", required=True))
+    models_command.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["models", *argv])
     assert args.func is args.handler
     return args.handler(args)

@@ -1,7 +1,7 @@
 """Evaluation bags: camera_info and ground truth beside images, depth and/or 2D keypoints.
 
 Every frame's messages share one header (stamp and the camera's optical frame id); topic names come
-from config/pipeline.yaml (auglift_ros.graph.pipeline_topics), so a bag replays straight into the
+from config/pipeline.yaml (auglift_ros.runtime.graph.pipeline_topics), so a bag replays straight into the
 pipeline and `evaluate-bag` finds what it needs. A bag may hold several takes; each starts with a
 `std_msgs/String` on the sequences topic, a JSON label {name, action, source, start_ns, end_ns}, so
 frames are assigned to takes by stamp whatever order a replay delivers them in.
@@ -11,7 +11,7 @@ keypoints DETECTOR_DELAY_NS later (a detector's output follows its image by tens
 a replay delivers the depth before the keypoints that need it, as a live camera does. With 1 ms the
 lifter node often paired keypoints with the previous depth image over DDS.
 
-Sources: mocap takes (any format auglift_ros.data.datasets reads) through the scene simulation of
+Sources: mocap takes (any format auglift_ros.mocap.datasets reads) through the scene simulation of
 one fixed camera per take (keypoints + depth, no images), and real video frames with calibration
 (images; ground truth when a reference is given).
 """
@@ -28,11 +28,9 @@ from std_msgs.msg import Header, String
 from tqdm import tqdm
 
 from auglift_ros.bags.io import BagWriter
-from auglift_ros.data.calibration import CalibratedCamera
-from auglift_ros.data.datasets import PoseSequence
-from auglift_ros.data.simulate import sequence_view, simulate_sequence
-from auglift_ros.evaluation import SequenceLabel
-from auglift_ros.graph import PipelineTopics, pipeline_topics
+from auglift_ros.evaluation.scoring import SequenceLabel
+from auglift_ros.footage.calibration import CalibratedCamera
+from auglift_ros.mocap.datasets import PoseSequence
 from auglift_ros.nodes.messages import (
     camera_info_message,
     keypoints_to_cloud,
@@ -41,6 +39,8 @@ from auglift_ros.nodes.messages import (
     skeletons_to_cloud,
     stamp_from_ns,
 )
+from auglift_ros.runtime.graph import PipelineTopics, pipeline_topics
+from auglift_ros.simulation.simulate import sequence_view, simulate_sequence
 
 FRAME_ID = "camera_color_optical_frame"
 START_NS = 1_000_000_000 * 1_000_000_000
@@ -163,7 +163,7 @@ def write_simulated_bag(
 ) -> BagSummary:
     """Mocap takes seen by a simulated camera: keypoints, monocular depth, camera_info, ground truth.
 
-    Each take gets one fixed camera (auglift_ros.data.simulate.sequence_view) drawn from its own
+    Each take gets one fixed camera (auglift_ros.simulation.simulate.sequence_view) drawn from its own
     random stream, so a take's bag content does not depend on the takes before it. Frames where the
     person is not wholly in view carry no detections (an empty keypoints cloud) but keep their
     ground truth, so evaluation counts them as missed.
@@ -270,10 +270,10 @@ def write_video_bag_from_file(
     topics: PipelineTopics | None = None,
     progress: bool = True,
 ) -> BagSummary:
-    """A video file and its camera's calibration (auglift_ros.data.calibration.load_cameras) as an
+    """A video file and its camera's calibration (auglift_ros.footage.calibration.load_cameras) as an
     image bag; frames resized by scale with K to match, every stride-th frame, at most max_frames."""
-    from auglift_ros.data.calibration import load_cameras, match_frame_size
-    from auglift_ros.data.video import VideoFrames
+    from auglift_ros.footage.calibration import load_cameras, match_frame_size
+    from auglift_ros.footage.video import VideoFrames
 
     chosen = choose_camera(load_cameras(calibration), camera, calibration)
     frames = VideoFrames(video, stride=stride, max_frames=max_frames, scale=scale)

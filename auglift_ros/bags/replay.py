@@ -25,10 +25,7 @@ from tqdm import tqdm
 
 from auglift_ros.bags.io import BagError, bag_message_counts, read_messages, stamp_of
 from auglift_ros.core.tracking import KeypointTracker
-from auglift_ros.evaluation import SequenceLabel, score, summary_line, write_evaluation
-from auglift_ros.graph import PipelineTopics, load_graph, pipeline_topics
-from auglift_ros.lifting import FrameLifter, LiftResult
-from auglift_ros.models import load_lifter
+from auglift_ros.evaluation.scoring import SequenceLabel, score, summary_line, write_evaluation
 from auglift_ros.nodes.depth_pairing import RecentImages
 from auglift_ros.nodes.lift_stage import LiftStage
 from auglift_ros.nodes.lifter_node import DEPTH_BUFFER
@@ -41,6 +38,9 @@ from auglift_ros.nodes.messages import (
 )
 from auglift_ros.perception.depth import DepthEstimator
 from auglift_ros.perception.detector import KeypointDetector
+from auglift_ros.runtime.graph import PipelineTopics, load_graph, pipeline_topics
+from auglift_ros.runtime.lifting import FrameLifter, LiftResult
+from auglift_ros.runtime.models import load_lifter
 
 STAGES = ("lifter", "detector")
 

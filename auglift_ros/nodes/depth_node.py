@@ -30,7 +30,7 @@ from auglift_ros.nodes.messages import MessageError, image_to_rgb, metres_to_dep
 from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.depth import DEPTH_KINDS, PATCH_SIZE, DepthAnythingV2Onnx
-from auglift_ros.weights import resolve_entry
+from auglift_ros.runtime.weights import resolve_entry
 
 BACKENDS = ("depth_anything_v2_onnx",)
 SKIPPED = "images skipped (every_n_frames)"

@@ -27,7 +27,7 @@ from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.detector import KeypointDetector, MediaPipePoseDetector
 from auglift_ros.perception.rtmpose import RtmPoseDetector
-from auglift_ros.weights import resolve_weights
+from auglift_ros.runtime.weights import resolve_weights
 
 BACKENDS = ("mediapipe", "rtmpose_onnx")
 RTMPOSE_MODELS = {"det_model": "an RTMDet person detector", "pose_model": "an RTMPose COCO-17"}

@@ -2,7 +2,7 @@
 
 Subscribes to `ground_truth` (PointCloud2 skeletons, as `auglift-ros make-bag` writes them),
 `skeletons` (the lifter's ~/skeletons) and `sequences` (std_msgs/String take labels), and writes the
-same metrics.json, metrics.md and plots as `auglift-ros evaluate-bag` (auglift_ros.evaluation) into
+same metrics.json, metrics.md and plots as `auglift-ros evaluate-bag` (auglift_ros.evaluation.scoring) into
 `out_dir`: every `write_period` seconds while new frames arrive, and once more on shutdown. Play the
 bag with `ros2 bag play` on a ROS 2 install, or `auglift-ros play` anywhere. A malformed message is
 logged, dropped and counted in /diagnostics.
@@ -21,7 +21,13 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import String
 
-from auglift_ros.evaluation import EvaluationError, SequenceLabel, score, summary_line, write_evaluation
+from auglift_ros.evaluation.scoring import (
+    EvaluationError,
+    SequenceLabel,
+    score,
+    summary_line,
+    write_evaluation,
+)
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.messages import MessageError, cloud_to_skeletons, stamp_ns
 from auglift_ros.nodes.spin import spin_node

@@ -12,7 +12,6 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.core.tracking import KeypointTracker
-from auglift_ros.lifting import FrameLifter, LiftResult
 from auglift_ros.nodes.messages import (
     MessageError,
     camera_matrix,
@@ -22,6 +21,7 @@ from auglift_ros.nodes.messages import (
     skeletons_to_cloud,
     stamp_ns,
 )
+from auglift_ros.runtime.lifting import FrameLifter, LiftResult
 
 
 class OutOfOrderStampError(MessageError):

@@ -37,14 +37,14 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from visualization_msgs.msg import MarkerArray
 
 from auglift_ros.core.tracking import KeypointTracker
-from auglift_ros.lifting import FrameLifter
-from auglift_ros.models import LoadedLifter, load_lifter
 from auglift_ros.nodes.depth_pairing import DepthPairing
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.lift_stage import LiftStage, lifted_messages
 from auglift_ros.nodes.messages import MessageError
 from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
+from auglift_ros.runtime.lifting import FrameLifter
+from auglift_ros.runtime.models import LoadedLifter, load_lifter
 
 DEPTH_BUFFER = 5
 """Depth images kept for stamp matching: a few frames at 30 fps, enough for detector latency."""

@@ -23,14 +23,14 @@ from auglift_ros import __version__
 from auglift_ros.core.features import FeatureCodec, mean_box_size
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.core.uadd import UaddParams
-from auglift_ros.data.simulate import (
+from auglift_ros.runtime.models import CARD_SUFFIX, CODEC_METADATA_KEY
+from auglift_ros.simulation.simulate import (
     SequenceView,
     SimulatedClips,
     SimulatedFrames,
     simulate_frames,
     simulate_views,
 )
-from auglift_ros.models import CARD_SUFFIX, CODEC_METADATA_KEY
 from auglift_ros.training.frames import split_takes
 
 if TYPE_CHECKING:  # the trainer imports torch, which inference-only users need not have
@@ -77,7 +77,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Scene simulation settings (see auglift_ros.data.simulate.simulate_frames)."""
+    """Scene simulation settings (see auglift_ros.simulation.simulate.simulate_frames)."""
 
     image_size: tuple[int, int] = (640, 480)
     detector_noise_scale: float = 0.5
@@ -328,7 +328,7 @@ def model_card(
 
 def load_takes(paths: Sequence[str]) -> list[Any]:
     """All sequences named by the config's data paths (folders, list files, sequence files)."""
-    from auglift_ros.data.datasets import load_sequences
+    from auglift_ros.mocap.datasets import load_sequences
 
     takes: list[Any] = []
     for path in paths:

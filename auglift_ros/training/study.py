@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from auglift_ros.core.features import FEATURE_SETS
-from auglift_ros.models import load_lifter
-from auglift_ros.training.evaluate import SUMMARY_KEYS, depth_channel_agreement, metrics_report, predict
+from auglift_ros.evaluation.reports import SUMMARY_KEYS, metrics_report
+from auglift_ros.runtime.models import load_lifter
+from auglift_ros.training.evaluate import depth_channel_agreement, predict
 from auglift_ros.training.frames import select_frames, split_takes
 from auglift_ros.training.job import (
     ConfigError,

@@ -21,10 +21,10 @@ import numpy as np
 
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters.temporal import WindowSpec
-from auglift_ros.data.simulate import SequenceView, SimulatedClips, change_speed, simulate_views
-from auglift_ros.models import load_lifter
+from auglift_ros.evaluation.reports import metrics_report
+from auglift_ros.runtime.models import load_lifter
+from auglift_ros.simulation.simulate import SequenceView, SimulatedClips, change_speed, simulate_views
 from auglift_ros.training.clips import clip_actions, clip_views, draw_clips, predict_clips
-from auglift_ros.training.evaluate import metrics_report
 from auglift_ros.training.frames import split_takes
 from auglift_ros.training.job import (
     ConfigError,

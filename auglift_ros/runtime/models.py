@@ -27,7 +27,7 @@ CARD_SUFFIX = ".json"
 
 def model_dirs() -> list[Path]:
     """Folders searched for model names, most specific first (source tree, then installed share)."""
-    dirs = [Path(__file__).resolve().parent.parent / "models"]
+    dirs = [Path(__file__).resolve().parents[2] / "models"]
     try:
         from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 

@@ -5,7 +5,7 @@ the package cannot ship. The manifest lists for each one where it comes from, it
 where a published figure exists, its licence and which node parameter it fits. `fetch` downloads a
 file into the user cache and refuses it unless size and sha256 match; `verify` re-checks the cache;
 `resolve_weights` turns a node parameter (a file path or a manifest name) into a file. ROS-free:
-the `auglift-ros models` command (auglift_ros/weights_cli.py) and the nodes share this module.
+the `auglift-ros models` command (auglift_ros/commands/models.py) and the nodes share this module.
 
 Cache: `$AUGLIFT_ROS_CACHE`, else `$XDG_CACHE_HOME/auglift_ros/weights`, else
 `~/.cache/auglift_ros/weights`. An entry's file there is `<name>.onnx` (or `.pth`). Manifest:
@@ -162,7 +162,7 @@ def default_manifest_path() -> Path:
     share) that holds weights.yaml."""
     if os.environ.get(MANIFEST_ENV):
         return Path(os.environ[MANIFEST_ENV]).expanduser()
-    from auglift_ros.models import model_dirs  # lazily: it imports onnxruntime
+    from auglift_ros.runtime.models import model_dirs  # lazily: it imports onnxruntime
 
     folders = model_dirs()
     for folder in folders:

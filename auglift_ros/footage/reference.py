@@ -32,7 +32,7 @@ from auglift_ros.core.triangulation import (
     reprojection_errors,
     triangulate_points,
 )
-from auglift_ros.data.calibration import CalibratedCamera, check_image_size
+from auglift_ros.footage.calibration import CalibratedCamera, check_image_size
 from auglift_ros.perception.detector import Detections, KeypointDetector
 
 _LEFT = np.array([left for left, _ in H36M_LEFT_RIGHT_PAIRS])
@@ -95,11 +95,11 @@ def detect_views(
     A fresh detector per video (``make_detector()``, default MediaPipe with tracking), because a
     tracking detector carries the person's position from one frame to the next and must not carry it
     from one camera to another. Videos of different lengths are padded with NaN / zero confidence.
-    ``stride``, ``max_frames`` and ``scale`` as in :class:`auglift_ros.data.video.VideoFrames`.
+    ``stride``, ``max_frames`` and ``scale`` as in :class:`auglift_ros.footage.video.VideoFrames`.
     """
     from tqdm import tqdm
 
-    from auglift_ros.data.video import VideoFrames
+    from auglift_ros.footage.video import VideoFrames
 
     make = _default_detector if make_detector is None else make_detector
     per_view = []
@@ -443,10 +443,10 @@ def triangulated_reference(
     """Detect the person in every (``stride``-th) frame of each video and triangulate a :class:`Reference`.
 
     ``videos[v]`` was recorded by ``cameras[v]``; the frames must have the calibrated size, less codec
-    padding (:func:`auglift_ros.data.calibration.check_image_size`). ``scale`` < 1 detects on downscaled
+    padding (:func:`auglift_ros.footage.calibration.check_image_size`). ``scale`` < 1 detects on downscaled
     frames (keypoints are mapped back). With a stride, offsets are whole kept frames.
     """
-    from auglift_ros.data.video import VideoFrames
+    from auglift_ros.footage.video import VideoFrames
 
     if len(videos) != len(cameras):
         raise ValueError(f"{len(videos)} videos for {len(cameras)} cameras")

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.triangulation import undistort_pixels
-from auglift_ros.data.scene import PinholeCamera
 
 QCA_SUBPIXELS = 64
 """Qualisys sensor units per pixel."""

@@ -593,8 +593,8 @@ def load_sequence_npz(path: str | Path) -> PoseSequence:
 
 
 def load_bvh_sequence(path: str | Path) -> PoseSequence:
-    """One ``.bvh`` file through :func:`auglift_ros.data.bvh.load_motion` (already H36M-17, metres, y up)."""
-    from auglift_ros.data.bvh import load_motion  # lazy: BVH parsing is not needed for the npz paths
+    """One ``.bvh`` file through :func:`auglift_ros.mocap.bvh.load_motion` (already H36M-17, metres, y up)."""
+    from auglift_ros.mocap.bvh import load_motion  # lazy: BVH parsing is not needed for the npz paths
 
     path = Path(path)
     try:

@@ -17,7 +17,7 @@ BVH conventions used (the de-facto standard, as in Biovision's spec and Blender'
 * Frame values are read in joint declaration order (depth first), each joint's channels in turn.
 
 Skeleton families (all y up; a person facing +z has their left at +x, as in
-:mod:`auglift_ros.data.poses`: checked on walking trials in ``test/test_bvh.py``):
+:mod:`auglift_ros.mocap.generated`: checked on walking trials in ``test/test_bvh.py``):
 
 * ``bandai_namco`` (joint_Root, Hips, Spine, Chest, Neck, Head, Shoulder_L, UpperArm_L, ...; cm, 30
   fps): every joint has 6 channels, but below Hips the position channels equal the joint's OFFSET in
@@ -37,7 +37,7 @@ Skeleton families (all y up; a person facing +z has their left at +x, as in
 Units are not stored in BVH: :func:`units_to_metres` picks the unit that gives an adult leg length.
 
 H36M joints are built the same way for every family (:func:`map_to_h36m`), aiming at the proportions
-of :data:`auglift_ros.data.poses.H36M_REST_BONE_LENGTHS` (rigid bones where H36M's are rigid):
+of :data:`auglift_ros.mocap.generated.H36M_REST_BONE_LENGTHS` (rigid bones where H36M's are rigid):
 
 * knees, ankles, shoulders, elbows, wrists: the family's joints.
 * pelvis = midpoint of the two hip joints. Left/right hip: rigs put the hips at the femoral heads

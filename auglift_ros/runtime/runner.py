@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from auglift_ros.graph import FASTDDS_PROFILES_VARIABLE, fastdds_profile, load_graph
+from auglift_ros.runtime.graph import FASTDDS_PROFILES_VARIABLE, fastdds_profile, load_graph
 
 STOP_TIMEOUT_S = 10.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -48,7 +48,7 @@ def run_pipeline(
     evaluate: bool = False,
 ) -> int:
     """Run until interrupted (0) or until a node exits (its status, at least 1). camera, depth_source
-    and arguments override the config as the launch file's arguments do (see auglift_ros.graph);
+    and arguments override the config as the launch file's arguments do (see auglift_ros.runtime.graph);
     evaluate also starts the evaluator node."""
     specs = load_graph(config, camera, depth_source=depth_source, arguments=arguments, evaluate=evaluate)
     previous = {signum: signal.signal(signum, _raise_interrupt) for signum in STOP_SIGNALS}

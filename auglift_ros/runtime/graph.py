@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "pipeline.yaml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "pipeline.yaml"
 CAMERA_TOPICS = ("image", "camera_info", "depth")
 DEPTH_SOURCES = ("camera", "node")
 _REFERENCE = re.compile(r"\{(camera|evaluation)\.(\w+)\}")
@@ -60,7 +60,7 @@ def default_config() -> Path:
     """config/pipeline.yaml of the source tree, else the installed share/auglift_ros/config copy."""
     if DEFAULT_CONFIG.is_file():
         return DEFAULT_CONFIG
-    from auglift_ros.models import model_dirs  # the same share-folder search the models use
+    from auglift_ros.runtime.models import model_dirs  # the same share-folder search the models use
 
     for models in model_dirs():
         candidate = models.parent / "config" / "pipeline.yaml"

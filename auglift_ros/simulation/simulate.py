@@ -15,21 +15,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.skeleton import H36M_ROOT
-from auglift_ros.data.scene import (
-    PinholeCamera,
+from auglift_ros.simulation.scene import (
     floor_plane,
     joint_visibility,
-    keypoint_box_scale,
     lift_to_floor,
     place_in_camera,
     random_camera,
     random_view,
     render_depth,
-    simulate_detector,
-    simulate_monocular_depth,
 )
+from auglift_ros.simulation.sensors import keypoint_box_scale, simulate_detector, simulate_monocular_depth
 
 MAX_VIEW_DRAWS = 20
 """Views are redrawn until the whole person is in the image (a detector reports people in view)."""

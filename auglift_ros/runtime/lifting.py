@@ -19,7 +19,7 @@ import numpy as np
 from auglift_ros.core.lifters import PersonWindows
 from auglift_ros.core.placement import place_pose, root_depth_from_joints, root_from_reprojection, root_on_ray
 from auglift_ros.core.skeleton import H36M_ROOT
-from auglift_ros.models import LoadedLifter
+from auglift_ros.runtime.models import LoadedLifter
 
 
 @dataclass

@@ -18,10 +18,11 @@ import numpy as np
 
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters import SimpleBaselineConfig, export_onnx
-from auglift_ros.data.poses import random_poses
-from auglift_ros.data.simulate import simulate_frames
-from auglift_ros.models import CODEC_METADATA_KEY, load_lifter
-from auglift_ros.training.evaluate import SUMMARY_KEYS, metrics_report, predict
+from auglift_ros.evaluation.reports import SUMMARY_KEYS, metrics_report
+from auglift_ros.mocap.generated import random_poses
+from auglift_ros.runtime.models import CODEC_METADATA_KEY, load_lifter
+from auglift_ros.simulation.simulate import simulate_frames
+from auglift_ros.training.evaluate import predict
 from auglift_ros.training.trainer import TrainConfig, train_lifter
 
 FEATURE_SETS = ("xy", "uadd")

@@ -2,7 +2,7 @@
 
 1. Get the pose2sim single-person demo (four calibrated videos; `pip download` of its wheel, cached).
 2. Build the reference: MediaPipe 2D in all four views, linear triangulation
-   (auglift_ros.data.reference), moved into camera cam01's optical frame.
+   (auglift_ros.footage.reference), moved into camera cam01's optical frame.
 3. Write an evaluation bag from cam01 alone: images, camera_info and the reference as ground truth.
 4. Replay the bag through the pipeline's own code (auglift_ros.bags.replay: the detector node's
    MediaPipe backend, the lifter node's LiftStage), with Depth Anything V2 depth when its weights are
@@ -26,9 +26,9 @@ import numpy as np
 from auglift_ros.bags.io import BagWriter
 from auglift_ros.bags.make import write_video_bag_from_file
 from auglift_ros.bags.replay import LiftedFrame, graph_lifter, lifter_defaults, replay_bag
-from auglift_ros.evaluation import score, summary_line, write_evaluation
-from auglift_ros.graph import pipeline_topics
+from auglift_ros.evaluation.scoring import score, summary_line, write_evaluation
 from auglift_ros.nodes.lift_stage import lifted_messages
+from auglift_ros.runtime.graph import pipeline_topics
 
 CAMERA = "cam01"
 VIDEO_SCALE = 0.5
@@ -41,7 +41,7 @@ def _depth_estimator(depth_model: str | None) -> tuple[Any, str]:
     """Depth Anything V2 when its weights are here, else None; and a sentence saying which."""
     if not depth_model:
         return None, "no depth model asked for: lifting with the no-depth model (xyc)"
-    from auglift_ros.weights import WeightsError, resolve_entry
+    from auglift_ros.runtime.weights import WeightsError, resolve_entry
 
     try:
         path, entry = resolve_entry(depth_model, expected_use="depth.model")
@@ -67,7 +67,7 @@ def image_strip(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from auglift_ros.evaluation import draw_skeleton, root_relative, skeleton_axis
+    from auglift_ros.evaluation.scoring import draw_skeleton, root_relative, skeleton_axis
 
     fig = plt.figure(figsize=(2.6 * len(frames), 7.0))
     for i, (rgb, pred, gt) in enumerate(zip(frames, predicted, truth, strict=True)):
@@ -88,9 +88,9 @@ def image_strip(
 
 def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames: int | None = None) -> int:
     """The demo (module docstring); 0 when it ran to the end."""
-    from auglift_ros.data.pose2sim import fetch_pose2sim_demo
-    from auglift_ros.data.reference import joints_in_camera, triangulated_reference
-    from auglift_ros.data.video import VideoFrames
+    from auglift_ros.footage.pose2sim import fetch_pose2sim_demo
+    from auglift_ros.footage.reference import joints_in_camera, triangulated_reference
+    from auglift_ros.footage.video import VideoFrames
 
     started = time.monotonic()
     out = Path(out_dir)

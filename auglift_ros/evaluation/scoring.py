@@ -2,7 +2,7 @@
 
 Offline bag evaluation (`auglift-ros evaluate-bag`) and the live evaluator node both hand this module
 what the lifter published (joints in the camera frame per stamp) and the bag's ground truth, and get
-the same report: `auglift_ros.training.evaluate.metrics_report` on root-relative poses (overall, per
+the same report: `auglift_ros.evaluation.reports.metrics_report` on root-relative poses (overall, per
 joint, per take, per action), plus what a robot also cares about: how many people were missed and
 how far the placed pelvis is from the true one. ROS-free.
 """
@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from auglift_ros.core.skeleton import H36M_BONES, H36M_ROOT
-from auglift_ros.training.evaluate import SUMMARY_KEYS, UNITS, markdown_report, metrics_report, write_plots
+from auglift_ros.evaluation.reports import SUMMARY_KEYS, UNITS, markdown_report, metrics_report, write_plots
 
 
 class EvaluationError(ValueError):

@@ -10,11 +10,11 @@ Measured on this wheel: every video has 100 frames at 60 fps (1.67 s); cam01 and
 and cam03 and cam04 1088x1920 (portrait), while the calibration describes 1088x1920 images for all four.
 1088 is 1080 rounded up to H.264's 16-pixel macroblocks, and decoders crop such padding at the right
 and bottom, so the same intrinsics hold for the 1080-wide videos
-(``auglift_ros.data.calibration.check_image_size``). Equal frame counts do not make the videos
+(``auglift_ros.footage.calibration.check_image_size``). Equal frame counts do not make the videos
 synchronous: cam03 started about 5 frames (80 ms) before the others, its frame i + 5 showing their
-frame i (``auglift_ros.data.reference.estimate_frame_offsets``).
+frame i (``auglift_ros.footage.reference.estimate_frame_offsets``).
 
-    python -m auglift_ros.data.pose2sim [--cache DIR] [--stride N] [--scale S] [--out reference.npz]
+    python -m auglift_ros.footage.pose2sim [--cache DIR] [--stride N] [--scale S] [--out reference.npz]
 
 fetches the demo, prints the videos and cameras, and builds the triangulated reference.
 """
@@ -29,9 +29,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from auglift_ros.data.calibration import CalibratedCamera, read_qca_calibration
-from auglift_ros.data.video import VideoInfo, same_timing, video_info
-from auglift_ros.data.wheels import FetchError, download_wheel, extract_member
+from auglift_ros.footage.calibration import CalibratedCamera, read_qca_calibration
+from auglift_ros.footage.video import VideoInfo, same_timing, video_info
+from auglift_ros.footage.wheels import FetchError, download_wheel, extract_member
 
 POSE2SIM_VERSION = "0.10.49"
 DEMO_DIR = "Demo_SinglePerson"
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="save the reference as .npz")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
-    from auglift_ros.data.reference import triangulated_reference  # mediapipe: only when run
+    from auglift_ros.footage.reference import triangulated_reference  # mediapipe: only when run
 
     try:
         demo = fetch_pose2sim_demo(args.cache)

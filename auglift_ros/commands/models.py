@@ -1,6 +1,6 @@
-"""`auglift-ros models list | fetch NAME... | verify`: the command-line face of auglift_ros.weights.
+"""`auglift-ros models list | fetch NAME... | verify`: the command-line face of auglift_ros.runtime.weights.
 
-`add_models_command(subparsers)` registers the `models` subcommand on the `auglift-ros` parser.
+`register(subparsers)` registers the `models` subcommand on the `auglift-ros` parser.
 Each action returns an exit code and reports failures as one line on stderr (never a traceback):
 a robot's setup script must be able to tell "offline" from "checksum mismatch" by reading it.
 """
@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from auglift_ros import weights
+from auglift_ros.runtime import weights
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -97,10 +97,10 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_models_command(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Register `models` (with `list`, `fetch`, `verify`) on the `auglift-ros` subparsers.
 
-    Each action sets `handler` (what auglift_ros.cli.main calls) and `func` (the usual argparse
+    Each action sets `handler` (what auglift_ros.commands.main.main calls) and `func` (the usual argparse
     name) to the same function returning an exit code."""
     models = subparsers.add_parser(
         "models", help="third-party weights (models/weights.yaml): list, fetch into the user cache, verify"

@@ -1,0 +1,4 @@
+"""Real video: camera calibration files, frame reading, the pose2sim demo footage, the multi-view reference.
+
+May import: core, perception (the reference triangulates a detector's 2D).
+"""

@@ -1,0 +1,4 @@
+"""Recorded and generated motion: BVH, npz and public dataset readers, skeleton families, random poses.
+
+Everything here yields root-relative Human3.6M-17 joints in metres. May import: core.
+"""
