@@ -148,3 +148,122 @@ def test_channel_dropout_zeroes_whole_persons_channels() -> None:
     assert set(np.unique(out[:, :, 3:])) <= {0.0, 1.0}
     assert not (out[~dropped, :, 3:] == 0).any()
     np.testing.assert_array_equal(features, 1.0)  # input untouched
+
+
+# --- the camera-invariant input frame (perspective crop) ------------------------------------------
+
+
+def _person(seed: int = 0, offset: tuple[float, float, float] = (0.8, -0.3, 4.0)) -> np.ndarray:
+    """(1, 17, 3) a random pose in a camera frame, pelvis at offset (off the optical axis)."""
+    from auglift_ros.mocap.generated import random_poses
+
+    pose = random_poses(1, np.random.default_rng(seed))
+    return pose * np.array([1.0, -1.0, -1.0]) + np.array(offset)  # y up -> optical frame (y down)
+
+
+def _project(points: np.ndarray, k: np.ndarray) -> np.ndarray:
+    uvw = points @ k.T
+    return uvw[..., :2] / uvw[..., 2:]
+
+
+def _matrix(f: float, cx: float, cy: float) -> np.ndarray:
+    return np.array([[f, 0.0, cx], [0.0, f, cy], [0.0, 0.0, 1.0]])
+
+
+def test_perspective_crop_ignores_image_size_focal_length_and_principal_point() -> None:
+    codec = FeatureCodec(feature_set="xyc", input_frame="perspective_crop")
+    joints = _person()
+    confidence = np.ones((1, 17))
+    landscape = _matrix(500.0, 319.5, 239.5)
+    portrait_4k = _matrix(2900.0, 1080.0, 1920.0)
+    a = codec.encode(_project(joints, landscape), confidence, (640, 480), camera_matrix=landscape)
+    b = codec.encode(_project(joints, portrait_4k), confidence, (2160, 3840), camera_matrix=portrait_4k)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    # The image frame does depend on them (what the shipped models suffered from on portrait footage).
+    image = FeatureCodec(feature_set="xyc")
+    assert (
+        np.abs(
+            image.encode(_project(joints, landscape), confidence, (640, 480))
+            - image.encode(_project(joints, portrait_4k), confidence, (2160, 3840))
+        ).max()
+        > 0.1
+    )
+
+
+def test_perspective_crop_is_centred_on_the_pelvis_with_unit_spread() -> None:
+    codec = FeatureCodec(feature_set="xy", input_frame="perspective_crop")
+    k = _matrix(600.0, 320.0, 240.0)
+    features = codec.encode(_project(_person(1), k), np.ones((1, 17)), (640, 480), camera_matrix=k)
+    np.testing.assert_allclose(features[0, 0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(np.sqrt((features[0] ** 2).sum(axis=-1).mean()), 1.0, atol=1e-5)
+
+
+def test_perspective_crop_hand_computed_on_the_optical_axis() -> None:
+    """Pelvis on the optical axis: the virtual camera is the real one, features are (u - cx) / f / s."""
+    codec = FeatureCodec(feature_set="xy", input_frame="perspective_crop")
+    k = _matrix(100.0, 50.0, 40.0)
+    keypoints = np.full((1, 17, 2), np.nan)
+    keypoints[0, 0] = (50.0, 40.0)  # pelvis at the principal point
+    keypoints[0, 1] = (53.0, 40.0)  # 0.03 right
+    keypoints[0, 2] = (50.0, 36.0)  # 0.04 up
+    np.testing.assert_allclose(codec.view_rotation(keypoints, k)[0], np.eye(3), atol=1e-12)
+    features = codec.encode(keypoints, np.ones((1, 17)), (100, 80), camera_matrix=k)
+    spread = np.sqrt((0.03**2 + 0.04**2) / 3)  # RMS over the three detected joints
+    np.testing.assert_allclose(features[0, :3], [[0, 0], [0.03 / spread, 0], [0, -0.04 / spread]], atol=1e-6)
+    np.testing.assert_array_equal(features[0, 3:], NO_INFORMATION)  # missing joints
+
+
+def test_perspective_crop_follows_a_panning_camera() -> None:
+    """Turning the camera about its vertical axis moves the person in the image but not in the crop."""
+    codec = FeatureCodec(feature_set="xy", input_frame="perspective_crop")
+    k = _matrix(500.0, 320.0, 240.0)
+    joints = _person(2, offset=(0.0, 0.2, 5.0))
+    angle = np.deg2rad(25.0)
+    pan = np.array([[np.cos(angle), 0, -np.sin(angle)], [0, 1, 0], [np.sin(angle), 0, np.cos(angle)]])
+    panned = joints @ pan.T
+    a = codec.encode(_project(joints, k), np.ones((1, 17)), (640, 480), camera_matrix=k)
+    b = codec.encode(_project(panned, k), np.ones((1, 17)), (640, 480), camera_matrix=k)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_pose_round_trip_through_the_virtual_camera() -> None:
+    codec = FeatureCodec(feature_set="xy", input_frame="perspective_crop")
+    k = _matrix(500.0, 320.0, 240.0)
+    joints = np.concatenate([_person(3), _person(4, offset=(-1.5, 0.5, 3.0))])
+    rotation = codec.view_rotation(_project(joints, k), k)
+    np.testing.assert_allclose(
+        rotation @ np.swapaxes(rotation, 1, 2), np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-12
+    )
+    # The pelvis ray becomes the virtual optical axis.
+    pelvis = joints[:, 0] / np.linalg.norm(joints[:, 0], axis=-1, keepdims=True)
+    np.testing.assert_allclose(np.einsum("pij,pj->pi", rotation, pelvis), [[0, 0, 1]] * 2, atol=1e-9)
+    relative = joints - joints[:, :1]
+    encoded = codec.encode_pose(relative, rotation)
+    assert np.abs(encoded - relative).max() > 0.01  # off-axis people are seen obliquely
+    np.testing.assert_allclose(codec.decode_pose(encoded, rotation), relative, atol=1e-12)
+    image = FeatureCodec(feature_set="xy")
+    np.testing.assert_allclose(image.encode_pose(relative, image.view_rotation(joints[..., :2])), relative)
+
+
+def test_perspective_crop_validation_and_missing_pelvis() -> None:
+    codec = FeatureCodec(feature_set="xyc", input_frame="perspective_crop")
+    kp, conf = detections(1)
+    with pytest.raises(ValueError, match="needs the camera matrix"):
+        codec.encode(kp, conf, IMAGE)
+    with pytest.raises(ValueError, match=r"camera matrix must be \(3, 3\)"):
+        codec.encode(kp, conf, IMAGE, camera_matrix=np.eye(4))
+    with pytest.raises(ValueError, match="input_frame must be one of"):
+        FeatureCodec(input_frame="fisheye")
+    with pytest.raises(ValueError, match="box_rescale applies to the image input frame"):
+        FeatureCodec(input_frame="perspective_crop", box_rescale=True, train_box_size=100.0)
+    with pytest.raises(ValueError, match="records no input_frame"):
+        FeatureCodec.from_dict({"feature_set": "xyc"})
+    with pytest.raises(ValueError, match="decode_xy inverts the image input frame only"):
+        codec.decode_xy(np.zeros((1, 17, 3)), IMAGE)
+    k = _matrix(500.0, 320.0, 240.0)
+    kp[0, 0] = np.nan  # no pelvis: the crop looks at the keypoints' mean ray instead
+    features = codec.encode(kp, conf, IMAGE, camera_matrix=k)
+    assert np.isfinite(features).all()
+    np.testing.assert_allclose(features[0, 1:, :2].mean(axis=0), 0.0, atol=0.05)
+    with pytest.raises(ValueError, match="without any finite keypoint"):
+        codec.encode(np.full((1, 17, 2), np.nan), conf, IMAGE, camera_matrix=k)

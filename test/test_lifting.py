@@ -56,3 +56,44 @@ def test_bad_depth_size_and_empty_frames(lifter: FrameLifter) -> None:
     assert empty.joints_cam.shape == (0, 17, 3)
     with pytest.raises(ValueError, match="fallback"):
         FrameLifter(load_lifter("auglift_xyc"), fallback=load_lifter("auglift_uadd"))
+
+
+def test_a_card_that_disagrees_with_the_model_file_is_refused(tmp_path) -> None:
+    """The shipped xyc model copied with its card, then the card's input frame edited or removed."""
+    import json
+    import shutil
+
+    from auglift_ros.core.lifters import ModelLoadError
+
+    model = tmp_path / "copy.onnx"
+    shutil.copy(load_lifter("auglift_xyc").path, model)
+    card = json.loads(load_lifter("auglift_xyc").path.with_suffix(".json").read_text())
+    assert load_lifter(model).codec.input_frame == "image"  # no card: the file's codec alone
+    card["input"]["codec"]["input_frame"] = "perspective_crop"
+    model.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(
+        ModelLoadError, match=r"says input_frame 'perspective_crop' but the codec in .* uses 'image'"
+    ):
+        load_lifter(model)
+    del card["input"]["codec"]["input_frame"]
+    model.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match="states no input_frame"):
+        load_lifter(model)
+
+
+@pytest.mark.parametrize(
+    ("k", "message"),
+    [
+        (np.zeros((3, 3)), "no positive focal lengths"),
+        (np.full((3, 3), np.nan), "finite 3x3"),
+        (
+            np.array([[500.0, 0, 960], [0, 500, 540], [0, 0, 1]]),
+            r"principal point \(960.0, 540.0\) lies outside the 640x480",
+        ),
+        (np.array([[500.0, 0, 320], [0, 500, 240], [0, 1, 1]]), "not a pinhole"),
+    ],
+)
+def test_a_bad_camera_matrix_is_named(lifter: FrameLifter, k: np.ndarray, message: str) -> None:
+    camera, joints, depth = _scene(0)
+    with pytest.raises(ValueError, match=message):
+        lifter.lift(camera.project(joints), np.ones((2, 17)), (640, 480), k, depth)

@@ -452,3 +452,100 @@ def test_limb_radii_cover_default_values():
     assert H36M_LIMB_RADII.shape == (16,)
     radii = joint_radii()
     assert radii[J["spine"]] == 0.14 and radii[J["left_wrist"]] == 0.04 and radii[J["head"]] == 0.10
+
+
+# --- ray-cast visibility and the camera augmentation --------------------------------------------
+
+
+def test_ray_cast_visibility_equals_the_rendered_answer():
+    """17 rays per person give exactly what rendering every pixel gives, with floor and occluders."""
+    from auglift_ros.simulation.scene import ray_cast_visibility
+
+    rng = np.random.default_rng(5)
+    hidden = 0
+    for _ in range(40):
+        camera = random_camera(rng)
+        rotation, translation = random_view(rng, distance=(2.0, 5.0))
+        standing = lift_to_floor(random_poses(2, rng)) + np.array([[[0.0, 0.0, 0.0]], [[0.6, 0.0, 0.8]]])
+        joints = place_in_camera(standing, rotation, translation)
+        floor = floor_plane(rotation, translation)
+        rendered = joint_visibility(render_depth(camera, joints, floor=floor), joints, camera)
+        np.testing.assert_array_equal(ray_cast_visibility(joints, camera, floor=floor), rendered)
+        hidden += (~rendered).sum()
+    assert hidden > 50  # the scenes do hide joints, so the comparison is not all-True
+
+
+def test_default_camera_ranges_draw_what_the_original_functions_drew():
+    from auglift_ros.simulation.scene import DEFAULT_CAMERAS
+
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    assert DEFAULT_CAMERAS.camera(a) == random_camera(b)
+    for got, expected in zip(DEFAULT_CAMERAS.view(a), random_view(b), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_aimed_camera_looks_down_at_the_person_and_roll_turns_the_image():
+    from auglift_ros.simulation.scene import camera_pitch_deg
+
+    rng = np.random.default_rng(0)
+    rotation, translation = random_view(
+        rng,
+        distance=(2.0, 2.0),
+        height=(4.0, 4.0),
+        pitch_deg=(0.0, 0.0),
+        pan_deg=(0, 0),
+        aim_height=(0.9, 0.9),
+    )
+    assert camera_pitch_deg(rotation) == pytest.approx(-np.degrees(np.arctan2(3.1, 2.0)))
+    aim = place_in_camera(np.array([0.0, 0.9, 0.0]), rotation, translation)
+    np.testing.assert_allclose(aim[:2], 0.0, atol=1e-9)  # the aimed-at point is on the optical axis
+    level, _ = random_view(np.random.default_rng(1), pitch_deg=(0, 0), pan_deg=(0, 0))
+    rolled, _ = random_view(np.random.default_rng(1), pitch_deg=(0, 0), pan_deg=(0, 0), roll_deg=(20, 20))
+    up_level, up_rolled = level @ [0.0, 1.0, 0.0], rolled @ [0.0, 1.0, 0.0]  # world up in the image
+    assert _angle_deg(up_level[:2], up_rolled[:2]) == pytest.approx(20.0)
+    np.testing.assert_allclose(rolled[2], level[2])  # same optical axis
+
+
+def test_camera_ranges_accept_truncated_views_and_validate():
+    from auglift_ros.simulation.scene import CameraRanges
+
+    camera = PinholeCamera.from_fov(640, 480, 60.0)
+    joints = random_poses(1, np.random.default_rng(0))[0] * np.array([1, -1, -1]) + np.array([0.0, 0.0, 3.0])
+    feet_out = joints + np.array([0.0, -1.2, 0.0])  # moved up: ankles stay in, head leaves the image
+    inside = np.all((camera.project(feet_out) >= 0) & (camera.project(feet_out) < (640, 480)), axis=-1)
+    assert inside[0] and not inside.all()
+    rotation = np.eye(3)
+    assert not CameraRanges().accepts(camera, rotation, feet_out)
+    assert CameraRanges(min_joints_in_view=int(inside.sum())).accepts(camera, rotation, feet_out)
+    assert not CameraRanges(pitch_limits_deg=(10.0, 20.0)).accepts(camera, rotation, joints)
+    with pytest.raises(ValueError, match="fov_deg"):
+        CameraRanges(fov_deg=(30.0, 190.0))
+    with pytest.raises(ValueError, match="low <= high"):
+        CameraRanges(distance=(5.0, 1.0))
+    with pytest.raises(ValueError, match="image_sizes"):
+        CameraRanges(image_sizes=((8, 8),))
+
+
+def test_wide_cameras_vary_the_image_and_mark_truncated_joints_unsure():
+    from auglift_ros.simulation.scene import CameraRanges
+    from auglift_ros.simulation.simulate import TRUNCATED_CONFIDENCE, simulate_frames
+
+    wide = CameraRanges(
+        fov_deg=(30.0, 110.0),
+        image_sizes=((640, 480), (1080, 1920)),
+        distance=(1.0, 4.0),
+        pan_deg=(-30.0, 30.0),
+        min_joints_in_view=10,
+    )
+    frames = simulate_frames(
+        random_poses(200, np.random.default_rng(2)), np.random.default_rng(3), [], cameras=wide
+    )
+    assert {tuple(s) for s in frames.image_sizes} == {(640, 480), (1080, 1920)}
+    assert len(np.unique(frames.camera_matrix[:, 0, 0].round(3))) > 100  # a field of view per frame
+    pixels = np.einsum("nij,nkj->nki", frames.camera_matrix, frames.joints_cam)
+    pixels = pixels[..., :2] / pixels[..., 2:]
+    outside = ~np.all((pixels >= 0) & (pixels < frames.image_sizes[:, None, :]), axis=-1)
+    assert outside.any() and not outside[:, 0].any()  # some joints cut off, never the pelvis
+    assert frames.confidence[outside].max() <= TRUNCATED_CONFIDENCE  # scaled after clipping to [0, 1]
+    assert np.median(frames.confidence[outside]) < np.median(frames.confidence[~outside]) / 3
+    assert not frames.visible[outside].any()

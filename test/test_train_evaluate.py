@@ -70,11 +70,12 @@ def test_select_frames_draws_uniformly_and_records_origin() -> None:
 def _frames(targets: np.ndarray, visible: np.ndarray) -> SimulatedFrames:
     n = len(targets)
     return SimulatedFrames(
-        image_size=(640, 480),
+        image_sizes=np.full((n, 2), (640, 480)),
         keypoints=np.zeros((n, 17, 2)),
         confidence=np.ones((n, 17)),
         visible=visible,
         joints_cam=targets + np.array([0.0, 0.0, 4.0]),
+        camera_matrix=np.broadcast_to(np.eye(3), (n, 3, 3)),
     )
 
 

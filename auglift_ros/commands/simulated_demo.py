@@ -81,7 +81,7 @@ def run_demo(out_dir: str | Path, seed: int = 0, quick: bool = False) -> int:
             confidence_dropout=0.1,
             depth_dropout=0.1,
         )
-        model, _ = train_lifter(features, train.targets, codec, model_config, train_config)
+        model, _ = train_lifter(features, train.lifter_targets(codec), codec, model_config, train_config)
         path = export_onnx(
             model,
             out / f"demo_{name}.onnx",

@@ -51,3 +51,27 @@ class PinholeCamera:
         rays[..., 0] = x[None, :]
         rays[..., 1] = y[:, None]
         return rays
+
+
+def check_camera_matrix(camera_matrix: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """K (3, 3) as float, or ValueError naming what is wrong: not finite, no positive focal lengths
+    (an unset camera_info is all zeros), not of pinhole form, or a principal point outside the image
+    (K calibrated for another resolution, e.g. the sensor's full size while the stream is binned)."""
+    k = np.asarray(camera_matrix, dtype=np.float64)
+    if k.shape != (3, 3) or not np.isfinite(k).all():
+        raise ValueError(
+            f"camera matrix K must be a finite 3x3 matrix, got {np.asarray(camera_matrix).tolist()}"
+        )
+    if k[0, 0] <= 0 or k[1, 1] <= 0:
+        raise ValueError(
+            f"camera matrix K has no positive focal lengths (fx {k[0, 0]}, fy {k[1, 1]}): unset?"
+        )
+    if not np.allclose(k[2], (0.0, 0.0, 1.0)) or k[1, 0] != 0:
+        raise ValueError(f"camera matrix K is not a pinhole intrinsic matrix: {k.tolist()}")
+    width, height = image_size
+    if not (0 <= k[0, 2] <= width and 0 <= k[1, 2] <= height):
+        raise ValueError(
+            f"camera matrix K's principal point ({k[0, 2]:.1f}, {k[1, 2]:.1f}) lies outside the "
+            f"{width}x{height} image: K was calibrated for another image size"
+        )
+    return k

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from auglift_ros.core.camera import check_camera_matrix
 from auglift_ros.core.lifters import PersonWindows
 from auglift_ros.core.placement import place_pose, root_depth_from_joints, root_from_reprojection, root_on_ray
 from auglift_ros.core.skeleton import H36M_ROOT
@@ -84,6 +85,7 @@ class FrameLifter:
         person_ids (P,) are required by temporal models."""
         keypoints = np.asarray(keypoints, dtype=np.float64)
         confidence = np.asarray(confidence, dtype=np.float64)
+        camera_matrix = check_camera_matrix(camera_matrix, image_size)
         width, height = image_size
         if depth is not None and np.shape(depth) != (height, width):
             raise ValueError(
@@ -95,12 +97,14 @@ class FrameLifter:
         with_depth = depth is not None and self.model.codec.uses_depth
         chosen = self.model if with_depth or self.fallback is None else self.fallback
         depth_inputs = chosen.codec.sample_depth(depth, keypoints, confidence) if with_depth else None
-        features = chosen.codec.encode(keypoints, confidence, image_size, depth_inputs)
+        features = chosen.codec.encode(keypoints, confidence, image_size, depth_inputs, camera_matrix)
         out = chosen.lifter.run(self._windowed(chosen, person_ids, features))
-        pose = (out[:, -1] if chosen.lifter.temporal else out).astype(np.float64)
+        lifted = (out[:, -1] if chosen.lifter.temporal else out).astype(np.float64)
+        pose = chosen.codec.decode_pose(lifted, chosen.codec.view_rotation(keypoints, camera_matrix))
         for other in (self.model, self.fallback):  # keep the unused model's windows current
             if other is not None and other is not chosen and id(other) in self._windows:
-                self._windowed(other, person_ids, other.codec.encode(keypoints, confidence, image_size))
+                other_features = other.codec.encode(keypoints, confidence, image_size, None, camera_matrix)
+                self._windowed(other, person_ids, other_features)
         root = np.full((len(pose), 3), np.nan)
         if with_depth:
             point_depth = depth_inputs[..., 0] if depth_inputs.ndim == 3 else depth_inputs

@@ -103,7 +103,23 @@ def load_lifter(model: str | Path, *, device: str = "auto", threads: int | None 
             card = json.loads(card_file.read_text())
         except json.JSONDecodeError as exc:
             raise ModelLoadError(f"model card {card_file}: invalid JSON ({exc})") from exc
+        _check_card_codec(card, card_file, codec, path)
     return LoadedLifter(lifter=lifter, codec=codec, card=card, window=window)
+
+
+def _check_card_codec(card: dict[str, Any], card_file: Path, codec: FeatureCodec, path: Path) -> None:
+    """The card must state the same input convention as the codec in the model file: a card that
+    says otherwise describes another model (or was edited), and trusting either would be a guess."""
+    recorded = card.get("input", {}).get("codec")
+    if recorded is None:
+        return  # a hand-made card without the codec section: the file's codec is the only record
+    card_frame = recorded.get("input_frame")
+    if card_frame != codec.input_frame:
+        stated = "states no input_frame" if card_frame is None else f"says input_frame {card_frame!r}"
+        raise ModelLoadError(
+            f"model card {card_file} {stated} but the codec in {path} uses {codec.input_frame!r}; "
+            "re-export the model or restore its card"
+        )
 
 
 def _window(lifter: OnnxLifter) -> WindowSpec:

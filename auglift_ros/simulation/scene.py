@@ -10,10 +10,12 @@ model make of such a scene is in :mod:`auglift_ros.simulation.sensors`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from auglift_ros.core.camera import PinholeCamera
-from auglift_ros.core.skeleton import H36M_BONES, H36M_NUM_JOINTS
+from auglift_ros.core.skeleton import H36M_BONES, H36M_NUM_JOINTS, H36M_ROOT
 
 
 def random_camera(rng: np.random.Generator, width: int = 640, height: int = 480) -> PinholeCamera:
@@ -33,21 +35,30 @@ def random_view(
     pitch_deg: tuple[float, float] = (-20.0, 10.0),
     yaw_deg: tuple[float, float] = (-180.0, 180.0),
     pan_deg: tuple[float, float] = (-10.0, 10.0),
+    aim_height: tuple[float, float] | None = None,
+    roll_deg: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[np.ndarray, np.ndarray]:
     """World -> camera-optical rigid transform (R (3, 3), t (3,)) with p_cam = R @ p_world + t.
 
     The camera stands ``distance`` metres (horizontally) from the vertical axis through the world
     origin, where a person stands on the floor y = 0, at ``height`` metres, at azimuth ``yaw_deg``
     around the person (0 = in front of them, on +z). It faces the person's axis, turned sideways by
-    ``pan_deg`` (so people are not always centred) and tilted by the absolute pitch ``pitch_deg``
-    (negative looks down). Ranges follow indoor robots and wall-mounted cameras: 2..8 m spans a person
-    filling the frame to a person across a room, 0.8..2.0 m robot-head to wall-mount heights, and
-    -20..10 deg downward wall mounts to a low robot camera looking slightly up. Close, high or steep
-    views may crop the person; :func:`joint_visibility` then marks the cropped joints.
+    ``pan_deg`` (so people are not always centred) and tilted by the pitch ``pitch_deg`` (negative
+    looks down): an absolute pitch of a level camera, or, with ``aim_height``, an offset from the
+    direction to a point that high on the person's axis (so a camera 4 m up looks down at them).
+    ``roll_deg`` turns it about its optical axis. The defaults follow indoor robots and wall-mounted
+    cameras: 2..8 m spans a person filling the frame to a person across a room, 0.8..2.0 m robot-head
+    to wall-mount heights, and -20..10 deg downward wall mounts to a low robot camera looking slightly
+    up. Close, high or steep views may crop the person; :func:`joint_visibility` then marks the
+    cropped joints. Draws for ``aim_height`` and ``roll_deg`` are made only when they are set, so the
+    defaults draw exactly what they always drew.
     """
     d = rng.uniform(*distance)
     h = rng.uniform(*height)
     pitch, yaw, pan = np.deg2rad([rng.uniform(*pitch_deg), rng.uniform(*yaw_deg), rng.uniform(*pan_deg)])
+    if aim_height is not None:
+        pitch += np.arctan2(rng.uniform(*aim_height) - h, d)
+    roll = np.deg2rad(rng.uniform(*roll_deg)) if roll_deg != (0.0, 0.0) else 0.0
     centre = np.array([d * np.sin(yaw), h, d * np.cos(yaw)])
     heading = yaw + np.pi + pan  # azimuth of the horizontal viewing direction
     level = np.array([np.sin(heading), 0.0, np.cos(heading)])
@@ -55,8 +66,90 @@ def random_view(
     right = np.cross(forward, [0.0, 1.0, 0.0])
     right /= np.linalg.norm(right)
     down = np.cross(forward, right)
+    if roll:
+        right, down = np.cos(roll) * right + np.sin(roll) * down, np.cos(roll) * down - np.sin(roll) * right
     rotation = np.stack([right, down, forward])
     return rotation, -rotation @ centre
+
+
+def camera_pitch_deg(rotation: np.ndarray) -> float:
+    """The optical axis's angle above the horizon (negative: looking down) of a world -> camera R."""
+    return float(np.degrees(np.arcsin(np.clip(rotation[2, 1], -1.0, 1.0))))
+
+
+@dataclass(frozen=True)
+class CameraRanges:
+    """The cameras and views a simulated frame draws from (docs/simulation.md, "cameras").
+
+    The defaults are the original indoor-robot ranges, one 640x480 image size and the whole person in
+    view; wider ranges are the camera augmentation that makes lifters hold up on other cameras.
+    ``pitch_limits_deg`` bounds the camera's absolute pitch after aiming; a view is accepted when the
+    pelvis and at least ``min_joints_in_view`` joints project inside the image.
+    """
+
+    fov_deg: tuple[float, float] = (50.0, 75.0)
+    image_sizes: tuple[tuple[int, int], ...] = ((640, 480),)
+    distance: tuple[float, float] = (2.0, 8.0)
+    height: tuple[float, float] = (0.8, 2.0)
+    pitch_deg: tuple[float, float] = (-20.0, 10.0)
+    pan_deg: tuple[float, float] = (-10.0, 10.0)
+    aim_height: tuple[float, float] | None = None
+    roll_deg: tuple[float, float] = (0.0, 0.0)
+    pitch_limits_deg: tuple[float, float] = (-90.0, 90.0)
+    min_joints_in_view: int = H36M_NUM_JOINTS
+
+    def __post_init__(self) -> None:
+        ranges = {
+            "fov_deg": self.fov_deg,
+            "distance": self.distance,
+            "height": self.height,
+            "pitch_deg": self.pitch_deg,
+            "pan_deg": self.pan_deg,
+            "roll_deg": self.roll_deg,
+            "pitch_limits_deg": self.pitch_limits_deg,
+            **({"aim_height": self.aim_height} if self.aim_height is not None else {}),
+        }
+        for name, (low, high) in ranges.items():
+            if not low <= high:
+                raise ValueError(f"cameras.{name} must be [low, high] with low <= high, got {[low, high]}")
+        if not (0.0 < self.fov_deg[0] and self.fov_deg[1] < 180.0 and self.distance[0] > 0.0):
+            raise ValueError("cameras.fov_deg must lie in (0, 180) and cameras.distance be positive")
+        if not self.image_sizes or any(len(s) != 2 or min(s) < 16 for s in self.image_sizes):
+            raise ValueError(
+                f"cameras.image_sizes must be [width, height] pairs >= 16 px, got {self.image_sizes}"
+            )
+        if not 1 <= self.min_joints_in_view <= H36M_NUM_JOINTS:
+            raise ValueError(f"cameras.min_joints_in_view must be 1..17, got {self.min_joints_in_view}")
+
+    def camera(self, rng: np.random.Generator) -> PinholeCamera:
+        """An image size (uniform over the choices; no draw when there is one) and a field of view."""
+        size = self.image_sizes[rng.integers(len(self.image_sizes))] if len(self.image_sizes) > 1 else None
+        width, height = size or self.image_sizes[0]
+        return PinholeCamera.from_fov(int(width), int(height), float(rng.uniform(*self.fov_deg)))
+
+    def view(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return random_view(
+            rng,
+            distance=self.distance,
+            height=self.height,
+            pitch_deg=self.pitch_deg,
+            pan_deg=self.pan_deg,
+            aim_height=self.aim_height,
+            roll_deg=self.roll_deg,
+        )
+
+    def accepts(self, camera: PinholeCamera, rotation: np.ndarray, joints_cam: np.ndarray) -> bool:
+        """Whether a drawn view shows the person as these ranges ask (pelvis and enough joints)."""
+        low, high = self.pitch_limits_deg
+        if not low <= camera_pitch_deg(rotation) <= high:
+            return False
+        pixels = camera.project(joints_cam)
+        inside = np.all((pixels >= 0) & (pixels < (camera.width, camera.height)), axis=-1)
+        return bool(inside[H36M_ROOT] and inside.sum() >= self.min_joints_in_view)
+
+
+DEFAULT_CAMERAS = CameraRanges()
+"""The original ranges: what every model before the camera augmentation was trained with."""
 
 
 ANKLE_HEIGHT = 0.08
@@ -237,6 +330,21 @@ def render_depth(
     return depth.astype(np.float32)
 
 
+def _joint_pixels(joints_cam: np.ndarray, camera: PinholeCamera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, col, inside) of each joint's nearest pixel centre; inside is False off the image."""
+    uv = camera.project(joints_cam)
+    col = np.rint(uv[..., 0])
+    row = np.rint(uv[..., 1])
+    inside = (col >= 0) & (col < camera.width) & (row >= 0) & (row < camera.height)  # NaN -> False
+    return np.where(inside, row, 0).astype(int), np.where(inside, col, 0).astype(int), inside
+
+
+def _unoccluded(
+    inside: np.ndarray, seen: np.ndarray, joints_cam: np.ndarray, limb_radius: np.ndarray, tolerance: float
+) -> np.ndarray:
+    return inside & (seen >= joints_cam[..., 2] - joint_radii(limb_radius) - tolerance)
+
+
 def joint_visibility(
     depth: np.ndarray,
     joints_cam: np.ndarray,
@@ -252,9 +360,37 @@ def joint_visibility(
     discretisation at capsule edges) is an occluder.
     """
     joints_cam = np.asarray(joints_cam, dtype=np.float64).reshape(-1, H36M_NUM_JOINTS, 3)
-    uv = camera.project(joints_cam)
-    col = np.rint(uv[..., 0])
-    row = np.rint(uv[..., 1])
-    inside = (col >= 0) & (col < camera.width) & (row >= 0) & (row < camera.height)  # NaN -> False
-    seen = depth[np.where(inside, row, 0).astype(int), np.where(inside, col, 0).astype(int)]
-    return inside & (seen >= joints_cam[..., 2] - joint_radii(limb_radius) - tolerance)
+    row, col, inside = _joint_pixels(joints_cam, camera)
+    return _unoccluded(inside, depth[row, col], joints_cam, limb_radius, tolerance)
+
+
+def ray_cast_visibility(
+    joints_cam: np.ndarray,
+    camera: PinholeCamera,
+    *,
+    limb_radius: np.ndarray = H36M_LIMB_RADII,
+    floor: tuple[np.ndarray, float] | None = None,
+    background_depth: float = 10.0,
+    tolerance: float = 0.03,
+) -> np.ndarray:
+    """What ``joint_visibility(render_depth(...), ...)`` answers, from the joints' own pixels only.
+
+    Casting 17 rays per person instead of rendering every pixel makes visibility cheap at any image
+    size, so models that need no depth image can be trained on scenes drawn afresh every epoch.
+    """
+    joints_cam = np.asarray(joints_cam, dtype=np.float64).reshape(-1, H36M_NUM_JOINTS, 3)
+    row, col, inside = _joint_pixels(joints_cam, camera)
+    rays = np.stack(
+        [(col - camera.cx) / camera.fx, (row - camera.cy) / camera.fy, np.ones(row.shape)], axis=-1
+    )
+    seen = np.full(row.shape, float(background_depth))
+    if floor is not None:
+        normal, offset = np.asarray(floor[0], dtype=np.float64), float(floor[1])
+        with np.errstate(divide="ignore"):
+            along = offset / (rays @ normal)
+        seen = np.minimum(seen, np.where(along > 0, along, np.inf))
+    starts, ends, radii = bone_capsules(joints_cam, limb_radius)
+    flat_rays = rays.reshape(-1, 1, 1, 3)  # every joint pixel against every capsule of every person
+    hits = ray_capsule_depth(flat_rays, starts.reshape(1, -1, 16, 3), ends.reshape(1, -1, 16, 3), radii)
+    seen = np.minimum(seen, hits.min(axis=(1, 2)).reshape(seen.shape)).astype(np.float32)
+    return _unoccluded(inside, seen, joints_cam, limb_radius, tolerance)

@@ -19,18 +19,24 @@ from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.skeleton import H36M_ROOT
 from auglift_ros.simulation.scene import (
+    DEFAULT_CAMERAS,
+    CameraRanges,
     floor_plane,
     joint_visibility,
     lift_to_floor,
     place_in_camera,
     random_camera,
     random_view,
+    ray_cast_visibility,
     render_depth,
 )
 from auglift_ros.simulation.sensors import keypoint_box_scale, simulate_detector, simulate_monocular_depth
 
 MAX_VIEW_DRAWS = 20
 """Views are redrawn until the whole person is in the image (a detector reports people in view)."""
+TRUNCATED_CONFIDENCE = 0.3
+"""Factor on the confidence of a joint outside the image (on top of the occluded factor, so at most
+0.15): detectors extrapolate such joints and mark them unsure. An assumption, not yet measured."""
 BLUR_SUPPORT_PX = 8
 """Extra crop margin so the depth model's edge blur near every sample matches a full-frame blur."""
 
@@ -54,16 +60,17 @@ def _sampling_window(
 class SimulatedFrames:
     """One person per frame: detections, ground truth and the depth samples for some feature sets."""
 
-    image_size: tuple[int, int]
+    image_sizes: np.ndarray  # (N, 2) width, height of each frame's image
     keypoints: np.ndarray  # (N, 17, 2) detected pixels
     confidence: np.ndarray  # (N, 17)
     visible: np.ndarray  # (N, 17) bool, from the rendered depth
     joints_cam: np.ndarray  # (N, 17, 3) metres, camera optical frame
+    camera_matrix: np.ndarray  # (N, 3, 3) K of each frame's camera
     depth_inputs: dict[str, np.ndarray] = field(default_factory=dict)  # feature set -> sample_depth output
 
     @property
     def targets(self) -> np.ndarray:
-        """Root-relative 3D joints (N, 17, 3) in metres: what a lifter predicts."""
+        """Root-relative 3D joints (N, 17, 3) in metres, camera frame: what a lifter is scored on."""
         return self.joints_cam - self.joints_cam[:, H36M_ROOT : H36M_ROOT + 1]
 
     def features(self, codec: FeatureCodec) -> np.ndarray:
@@ -73,8 +80,20 @@ class SimulatedFrames:
                 f"no depth samples for feature set {codec.feature_set!r}; simulate with that codec"
             )
         return codec.encode(
-            self.keypoints, self.confidence, self.image_size, self.depth_inputs.get(codec.feature_set)
+            self.keypoints,
+            self.confidence,
+            self.image_sizes,
+            self.depth_inputs.get(codec.feature_set),
+            self.camera_matrix,
         )
+
+    def view_rotation(self, codec: FeatureCodec) -> np.ndarray:
+        """(N, 3, 3) rotations from the camera frame into the frame codec's lifter predicts in."""
+        return codec.view_rotation(self.keypoints, self.camera_matrix)
+
+    def lifter_targets(self, codec: FeatureCodec) -> np.ndarray:
+        """The targets (N, 17, 3) as codec's lifter is trained to predict them."""
+        return codec.encode_pose(self.targets, self.view_rotation(codec))
 
 
 def simulate_frames(
@@ -82,7 +101,7 @@ def simulate_frames(
     rng: np.random.Generator,
     codecs: Sequence[FeatureCodec],
     *,
-    image_size: tuple[int, int] = (640, 480),
+    cameras: CameraRanges = DEFAULT_CAMERAS,
     depth_error_scale: float = 1.0,
     detector_noise_scale: float = 0.5,
     progress: bool = False,
@@ -92,6 +111,8 @@ def simulate_frames(
     Every frame draws from its own random streams spawned from rng (one for camera, view and
     detector, one for the depth model), so frame i is the same whichever codecs are requested: an
     `xy` model and a `uadd` model evaluated with the same seed see the same cameras and detections.
+    Each frame draws a camera from `cameras`, then views until one shows the person as `cameras`
+    asks (at most MAX_VIEW_DRAWS; the last is kept).
 
     depth_error_scale multiplies every error of the monocular depth model (0 gives the clean
     rendering, only blurred), for curves of lifter error against depth quality. detector_noise_scale
@@ -105,34 +126,37 @@ def simulate_frames(
             f"depth_error_scale and detector_noise_scale must be non-negative, "
             f"got {depth_error_scale} and {detector_noise_scale}"
         )
-    sampler = _DepthSampler(codecs, image_size, depth_error_scale)
-    width, height = image_size
+    sampler = _DepthSampler(codecs, depth_error_scale)
     count = len(poses)
     keypoints = np.empty((count, 17, 2))
+    camera_matrix = np.empty((count, 3, 3))
+    image_sizes = np.empty((count, 2), dtype=int)
     confidence = np.empty((count, 17))
     visible = np.empty((count, 17), bool)
     joints_cam = np.empty((count, 17, 3))
     frame_rngs = rng.spawn(count)
     for i in tqdm(range(count), desc="simulate", unit="frame", disable=not progress):
         scene_rng, depth_rng = frame_rngs[i].spawn(2)
-        camera = random_camera(scene_rng, width, height)
+        camera = cameras.camera(scene_rng)
         standing = lift_to_floor(poses[i])
         for _ in range(MAX_VIEW_DRAWS):
-            rotation, translation = random_view(scene_rng)
+            rotation, translation = cameras.view(scene_rng)
             joints = place_in_camera(standing, rotation, translation)
-            pixels = camera.project(joints)
-            if np.all((pixels >= 0) & (pixels < (width, height))):
+            if cameras.accepts(camera, rotation, joints):
                 break
         keypoints[i], confidence[i], visible[i] = sampler.observe(
             camera, joints, floor_plane(rotation, translation), scene_rng, depth_rng, detector_noise_scale
         )
         joints_cam[i] = joints
+        camera_matrix[i] = camera.K
+        image_sizes[i] = (camera.width, camera.height)
     return SimulatedFrames(
-        image_size=image_size,
+        image_sizes=image_sizes,
         keypoints=keypoints,
         confidence=confidence,
         visible=visible,
         joints_cam=joints_cam,
+        camera_matrix=camera_matrix,
         depth_inputs=sampler.stacked(),
     )
 
@@ -141,13 +165,10 @@ class _DepthSampler:
     """Renders one person, detects it, and keeps only the depth samples the codecs need (from a crop
     of the simulated depth estimate: the full image is large and the samples are the same)."""
 
-    def __init__(
-        self, codecs: Sequence[FeatureCodec], image_size: tuple[int, int], error_scale: float
-    ) -> None:
+    def __init__(self, codecs: Sequence[FeatureCodec], error_scale: float) -> None:
         self.codecs = {codec.feature_set: codec for codec in codecs if codec.uses_depth}
         radii = [c.uadd.r_max for c in self.codecs.values()] + [c.v1_radius for c in self.codecs.values()]
         self.reach = max([*radii, 0]) + BLUR_SUPPORT_PX
-        self.image_size = image_size
         self.error_scale = error_scale
         self.samples: dict[str, list[np.ndarray]] = {name: [] for name in self.codecs}
 
@@ -162,13 +183,18 @@ class _DepthSampler:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(detected keypoints (17, 2), confidence (17,), visible (17,)) for joints in the camera."""
         pixels = camera.project(joints)
-        depth = render_depth(camera, joints[None], floor=floor)
-        seen = joint_visibility(depth, joints[None], camera)
+        if self.codecs:
+            depth = render_depth(camera, joints[None], floor=floor)
+            seen = joint_visibility(depth, joints[None], camera)
+        else:  # no depth image needed: the same visibility from 17 rays
+            seen = ray_cast_visibility(joints[None], camera, floor=floor)
         detected, conf = simulate_detector(
             pixels[None], seen, keypoint_box_scale(pixels[None]), scene_rng, noise_scale=noise_scale
         )
+        size = (camera.width, camera.height)
+        conf = np.where(np.all((pixels >= 0) & (pixels < size), axis=-1), conf, conf * TRUNCATED_CONFIDENCE)
         if self.codecs:
-            rows, cols, offset = _sampling_window(detected[0], self.reach, self.image_size)
+            rows, cols, offset = _sampling_window(detected[0], self.reach, size)
             estimate = simulate_monocular_depth(depth[rows, cols], depth_rng, error_scale=self.error_scale)
             for name, codec in self.codecs.items():
                 self.samples[name].append(codec.sample_depth(estimate, detected - offset, conf)[0])
@@ -296,8 +322,7 @@ def simulate_views(
     per frame (fresh detector noise and depth-model error each frame), but with the view's camera."""
     if not views:
         raise ValueError("no views to simulate")
-    image_size = (views[0].camera.width, views[0].camera.height)
-    sampler = _DepthSampler(codecs, image_size, depth_error_scale)
+    sampler = _DepthSampler(codecs, depth_error_scale)
     observed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     bar = tqdm(
         total=sum(len(v.joints_cam) for v in views), desc="simulate clips", unit="frame", disable=not progress
@@ -314,11 +339,16 @@ def simulate_views(
     keypoints, confidence, visible = (np.stack(column) for column in zip(*observed, strict=True))
     return SimulatedClips(
         frames=SimulatedFrames(
-            image_size=image_size,
+            image_sizes=np.concatenate(
+                [[(v.camera.width, v.camera.height)] * len(v.joints_cam) for v in views]
+            ),
             keypoints=keypoints,
             confidence=confidence,
             visible=visible,
             joints_cam=np.concatenate([v.joints_cam for v in views]),
+            camera_matrix=np.concatenate(
+                [np.broadcast_to(v.camera.K, (len(v.joints_cam), 3, 3)) for v in views]
+            ),
             depth_inputs=sampler.stacked(),
         ),
         lengths=np.array([len(v.joints_cam) for v in views]),

@@ -86,12 +86,13 @@ class WindowSampler:
     (B, K, C) for a single-frame lifter) and root-relative targets (B, T_out, K, 3) (or (B, K, 3)).
 
     Each clip is edge padded by T - 1 frames on both sides, as at evaluation, so every frame of every
-    clip is a target once per `samples` draws on average, wherever it lies in its clip.
+    clip is a target once per `samples` draws on average, wherever it lies in its clip. Targets are in
+    the frame the codec's lifter predicts in (each frame's own virtual camera for a perspective crop).
     """
 
     def __init__(self, clips: SimulatedClips, codec: FeatureCodec, spec: WindowSpec) -> None:
         features = clips.frames.features(codec)
-        targets = clips.frames.targets.astype(np.float32)
+        targets = clips.frames.lifter_targets(codec).astype(np.float32)
         pad = spec.frames - 1
         padded_features, padded_targets, first = [], [], []
         offset = 0
@@ -143,4 +144,5 @@ def predict_clips(model: LoadedLifter, clips: SimulatedClips, streamed: bool = F
     spec = model.window
     run = model.lifter.run if model.lifter.temporal else (lambda w: model.lifter.run(w[:, 0])[:, None])
     lift = stream_sequence if streamed else predict_sequence
-    return np.concatenate([lift(run, features[part], spec) for part in clips.clip_slices()])
+    lifted = np.concatenate([lift(run, features[part], spec) for part in clips.clip_slices()])
+    return model.codec.decode_pose(lifted, clips.frames.view_rotation(model.codec))

@@ -18,11 +18,14 @@ BATCH = 4096
 
 
 def predict(model: LoadedLifter, frames: SimulatedFrames) -> np.ndarray:
-    """Root-relative joints (N, 17, 3) in metres for every simulated frame, in batches."""
+    """Root-relative joints (N, 17, 3) in metres, camera frame, for every simulated frame, in batches."""
     features = frames.features(model.codec)
     if len(features) == 0:
         return np.empty((0, features.shape[1], 3), dtype=np.float32)
-    return np.concatenate([model.lifter.run(features[i : i + BATCH]) for i in range(0, len(features), BATCH)])
+    lifted = np.concatenate(
+        [model.lifter.run(features[i : i + BATCH]) for i in range(0, len(features), BATCH)]
+    )
+    return model.codec.decode_pose(lifted, frames.view_rotation(model.codec))
 
 
 def run_evaluation(

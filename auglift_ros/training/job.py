@@ -22,8 +22,8 @@ import yaml
 from auglift_ros import __version__
 from auglift_ros.core.features import FeatureCodec, mean_box_size
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
-from auglift_ros.core.uadd import UaddParams
 from auglift_ros.runtime.models import CARD_SUFFIX, CODEC_METADATA_KEY
+from auglift_ros.simulation.scene import CameraRanges
 from auglift_ros.simulation.simulate import (
     SequenceView,
     SimulatedClips,
@@ -82,12 +82,25 @@ class SimulationConfig:
     image_size: tuple[int, int] = (640, 480)
     detector_noise_scale: float = 0.5
     depth_error_scale: float = 1.0
+    cameras: dict[str, Any] = field(default_factory=dict)
+    """CameraRanges settings for single-frame training (image_sizes defaults to [image_size]); empty:
+    the original indoor-robot ranges. Temporal clips still use image_size and those ranges."""
 
     def __post_init__(self) -> None:
         if len(self.image_size) != 2 or min(self.image_size) < 16:
             raise ValueError(f"simulation.image_size must be [width, height] >= 16 px, got {self.image_size}")
         if self.detector_noise_scale < 0 or self.depth_error_scale < 0:
             raise ValueError("simulation noise scales must be non-negative")
+        self.camera_ranges()  # a bad camera setting fails when the config is read
+
+    def camera_ranges(self) -> CameraRanges:
+        values = {"image_sizes": [self.image_size], **self.cameras}
+        unknown = sorted(set(values) - {f.name for f in fields(CameraRanges)})
+        if unknown:
+            raise ValueError(f"simulation.cameras: unknown settings {unknown}")
+        ranges = {k: v if v is None or k == "min_joints_in_view" else tuple(v) for k, v in values.items()}
+        ranges["image_sizes"] = tuple(tuple(int(x) for x in size) for size in values["image_sizes"])
+        return CameraRanges(**ranges)
 
     def simulate_views(
         self,
@@ -116,7 +129,7 @@ class SimulationConfig:
             poses,
             rng,
             codecs,
-            image_size=tuple(self.image_size),
+            cameras=self.camera_ranges(),
             depth_error_scale=self.depth_error_scale,
             detector_noise_scale=self.detector_noise_scale,
             progress=progress,
@@ -171,11 +184,8 @@ class TrainJob:
         return self.name.replace("{feature_set}", str(self.features.get("feature_set", "uadd")))
 
     def codec(self, train_box_size: float | None = None) -> FeatureCodec:
-        values = dict(self.features)
-        uadd = UaddParams.from_dict(values.pop("uadd", {}))
-        if train_box_size is not None:
-            values["train_box_size"] = train_box_size
-        return FeatureCodec(**values, uadd=uadd)
+        extra = {} if train_box_size is None else {"train_box_size": train_box_size}
+        return FeatureCodec.from_settings({**self.features, **extra})
 
     def train_config(self) -> TrainConfig:
         from auglift_ros.training.trainer import TrainConfig
@@ -313,8 +323,13 @@ def model_card(
         },
         "output": {
             "shape": ["batch", *out_frames, len(H36M_JOINT_NAMES), 3],
-            "meaning": "root-relative joints in metres, camera optical frame (x right, y down, z forward), "
-            "Human3.6M-17 order",
+            "meaning": "root-relative joints in metres, Human3.6M-17 order, "
+            + (
+                "camera optical frame (x right, y down, z forward)"
+                if codec.input_frame == "image"
+                else "in the optical frame of the virtual camera looking at the pelvis keypoint "
+                "(FeatureCodec.view_rotation; FeatureCodec.decode_pose turns it into the camera's)"
+            ),
         },
         "data": data,
         "simulation": asdict(job.simulation) | {"image_size": list(job.simulation.image_size)},
@@ -373,7 +388,7 @@ def fit_and_export(
     elif job.model.temporal:
         raise ValueError(f"a {job.model.family} lifter trains on clips (simulate_views), not single frames")
     else:
-        epoch = frame_batches(frames.features(codec), frames.targets, train_config.batch_size)
+        epoch = frame_batches(frames.features(codec), frames.lifter_targets(codec), train_config.batch_size)
 
     model, history = fit(model_config, epoch, codec, train_config, progress=progress)
     onnx_path = export_lifter(

@@ -106,7 +106,7 @@ class TemporalStudyConfig:
         return config
 
     def codec(self, feature_set: str) -> FeatureCodec:
-        return FeatureCodec.from_dict({**self.features, "feature_set": feature_set})
+        return FeatureCodec.from_settings({**self.features, "feature_set": feature_set})
 
 
 def motion_variants(
