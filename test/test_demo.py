@@ -33,6 +33,10 @@ def test_demo_lifts_the_footage_and_scores_it_against_the_triangulated_reference
     # A lifter trained on simulated scenes, on real footage: far from perfect, far from random.
     assert 50.0 < report["p_mpjpe"] <= report["mpjpe"] < 400.0
     assert report["reference"]["median_px"] < 20.0
+    # MediaPipe's own 3D from the same detections, printed beside ours.
+    peer = report["mediapipe_world"]
+    assert peer["frames_scored"] == 8 and 0.0 < peer["p_mpjpe"] <= peer["mpjpe"] < 300.0
+    assert "MediaPipe's own 3D (pose_world_landmarks, same detections) on 8 of 8 frames" in printed
     topics = pipeline_topics()
     counts = bag_message_counts(out / "output_bag")
     assert counts[topics.skeletons] == counts[topics.markers] == counts[topics.keypoints] == 8

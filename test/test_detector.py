@@ -35,10 +35,19 @@ def test_portrait_gives_one_person_with_plausible_upper_body(detector: MediaPipe
     # Shoulders are in view and confident; the ankles are far below the frame and not.
     assert conf[J["left_shoulder"]] > 0.9 and conf[J["right_shoulder"]] > 0.9
     assert conf[J["left_ankle"]] < 0.1 and conf[J["right_ankle"]] < 0.1
+    # MediaPipe's world landmarks ride along: metres, origin at the hip centre (the H36M pelvis).
+    assert found.world is not None and found.world.shape == (1, 17, 3)
+    world = found.world[0]
+    np.testing.assert_allclose(world[J["pelvis"]], 0.0, atol=0.02)
+    assert 0.2 < np.linalg.norm(world[J["left_shoulder"]] - world[J["right_shoulder"]]) < 0.6
+    assert world[J["neck_nose"], 1] < world[J["thorax"], 1] < 0.0  # y down: the face above the hips
 
 
 def test_empty_scene_and_bad_images(detector: MediaPipePoseDetector) -> None:
-    assert detector.detect(np.zeros((480, 640, 3), np.uint8)).keypoints.shape == (0, 17, 2)
+    nobody = detector.detect(np.zeros((480, 640, 3), np.uint8))
+    assert (
+        nobody.keypoints.shape == (0, 17, 2) and nobody.world is not None and nobody.world.shape == (0, 17, 3)
+    )
     with pytest.raises(ValueError, match="RGB image"):
         detector.detect(np.zeros((480, 640), np.uint8))
     with pytest.raises(ValueError, match="uint8"):

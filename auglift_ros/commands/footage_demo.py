@@ -8,7 +8,9 @@
    MediaPipe backend, the lifter node's LiftStage), with Depth Anything V2 depth when its weights are
    present (the AugLift model) and the no-depth model otherwise, said plainly.
 5. Write an output bag with the skeletons and RViz markers, an image strip of frames beside their 3D
-   skeletons, and metrics.json / metrics.md / plots against the reference.
+   skeletons, and metrics.json / metrics.md / plots against the reference. MediaPipe's own 3D (its
+   world landmarks from the very detector calls whose 2D the pipeline lifted) is scored beside ours
+   by the benchmark's code (auglift_ros.commands.footage_benchmark), as users compare the two.
 
 The reference and the pipeline share the detector, so the figures measure lifting (2D -> 3D, one
 view), not 2D detection: a lifter cannot be scored against a reference it fed.
@@ -23,11 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from auglift_ros.bags.io import BagWriter
+from auglift_ros.bags.io import BagWriter, stamp_of
 from auglift_ros.bags.make import write_video_bag_from_file
 from auglift_ros.bags.replay import LiftedFrame, graph_lifter, lifter_defaults, replay_bag
+from auglift_ros.commands.footage_benchmark import score_row
 from auglift_ros.evaluation.scoring import score, summary_line, write_evaluation
+from auglift_ros.footage.reference import most_confident_person
 from auglift_ros.nodes.lift_stage import lifted_messages
+from auglift_ros.perception.detector import Detections, KeypointDetector
 from auglift_ros.runtime.graph import pipeline_topics
 
 CAMERA = "cam01"
@@ -51,6 +56,34 @@ def _depth_estimator(depth_model: str | None) -> tuple[Any, str]:
 
     kind = entry.model_kind if entry is not None and entry.model_kind else "metric"
     return DepthAnythingV2Onnx(path, kind=kind, input_size=266), f"depth from {path.name} ({kind})"
+
+
+class _RememberingDetector:
+    """A detector that keeps its last Detections, so MediaPipe's world landmarks can be scored from
+    the same calls whose 2D the pipeline lifts."""
+
+    def __init__(self, detector: KeypointDetector) -> None:
+        self.detector = detector
+        self.last = Detections.empty()
+
+    def detect(self, image_rgb: np.ndarray) -> Detections:
+        self.last = self.detector.detect(image_rgb)
+        return self.last
+
+    def close(self) -> None:
+        self.detector.close()
+
+
+def mediapipe_world_figures(
+    world: dict[int, np.ndarray], ground_truth: dict[int, np.ndarray]
+) -> dict[str, Any]:
+    """MediaPipe's world joints per stamp (17, 3) scored against the bag's ground truth per stamp
+    (P, 17, 3), as the benchmark scores them; frames without either are left out and counted."""
+    stamps = sorted(ground_truth)
+    missing = np.full((17, 3), np.nan)
+    truth = np.stack([_first_person(ground_truth[stamp]) for stamp in stamps])
+    peer = np.stack([world.get(stamp, missing) for stamp in stamps])
+    return score_row([peer], [truth], [CAMERA])["pooled"]
 
 
 def _first_person(joints: np.ndarray | None) -> np.ndarray:
@@ -127,12 +160,15 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
     chosen = set(np.linspace(0, len(truth) - 1, STRIP_FRAMES).round().astype(int).tolist())
     from auglift_ros.perception.detector import MediaPipePoseDetector
 
-    with BagWriter(out / "output_bag") as output, MediaPipePoseDetector(tracking=True) as detector:
+    world: dict[int, np.ndarray] = {}  # stamp -> MediaPipe's world joints (17, 3)
+    with BagWriter(out / "output_bag") as output, MediaPipePoseDetector(tracking=True) as mediapipe:
         lifted = 0
+        detector = _RememberingDetector(mediapipe)
 
         def keep(frame: LiftedFrame) -> None:
             nonlocal lifted
             header = frame.keypoints_msg.header
+            world[stamp_of(frame.keypoints_msg)] = most_confident_person(detector.last)[2]
             output.write(topics.keypoints, frame.keypoints_msg)
             skeletons, markers = lifted_messages(
                 header, frame.result, frame.confidence, node_defaults["marker_lifetime"]
@@ -163,6 +199,7 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
         "frames_with_depth": replay.frames_with_depth,
         "reference": reference.error_stats(),
         "dropped": dict(replay.dropped),
+        "mediapipe_world": mediapipe_world_figures(world, replay.ground_truth),
     }
     write_evaluation(report, out, f"pose2sim {CAMERA}: pipeline vs 4-view triangulation", matched)
     stamps = sorted(replay.ground_truth)
@@ -175,6 +212,16 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
         out / "strip.png",
     )
     print(f"[demo] {summary_line(report)}")
+    peer = report["mediapipe_world"]
+    peer_figures = (
+        "no frame to score"
+        if peer["mpjpe"] is None
+        else f"MPJPE {peer['mpjpe']:.1f} mm, P-MPJPE {peer['p_mpjpe']:.1f} mm, PCK@150 {peer['pck']:.1f} %"
+    )
+    print(
+        f"[demo] MediaPipe's own 3D (pose_world_landmarks, same detections) on {peer['frames_scored']} of "
+        f"{peer['frames']} frames: {peer_figures}"
+    )
     print(f"[demo] {lifted} frames lifted ({replay.frames_with_depth} with depth); {depth_note}")
     print(
         f"[demo] output bag {out / 'output_bag'} (skeletons, markers, keypoints), strip.png, metrics in {out}"

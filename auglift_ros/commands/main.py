@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from auglift_ros.commands import bags, demos, models, pipeline, training
+from auglift_ros.commands import bags, benchmark, demos, models, pipeline, training
 
-FAMILIES = (demos, training, bags, pipeline, models)
+FAMILIES = (demos, training, bags, pipeline, models, benchmark)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,33 +46,56 @@ DEFAULT_MAX_OFFSET = 10
 # --- detection -------------------------------------------------------------------------------------
 
 
-def most_confident_person(detections: Detections) -> tuple[np.ndarray, np.ndarray]:
-    """Keypoints (17, 2) and confidence (17,) of the person with the highest mean confidence; NaN
-    keypoints and zero confidence when nobody was found."""
+@dataclass
+class PersonDetections:
+    """The most confident person of each frame as the detector saw it: keypoints (..., T, 17, 2) in
+    recorded-image pixels, confidence (..., T, 17), and the detector's own 3D estimate (..., T, 17, 3)
+    in metres (MediaPipe's world landmarks), NaN where it made none (nobody found, or a backend
+    without 3D). Kept beside the 2D so a benchmark can score the detector's 3D on the same pass."""
+
+    keypoints: np.ndarray
+    confidence: np.ndarray
+    world: np.ndarray
+
+
+def most_confident_person(detections: Detections) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keypoints (17, 2), confidence (17,) and world joints (17, 3) of the person with the highest
+    mean confidence; NaN keypoints and world joints and zero confidence when nobody was found (world
+    NaN also when the backend gives no 3D)."""
+    no_world = np.full((H36M_NUM_JOINTS, 3), np.nan)
     if len(detections.keypoints) == 0:
-        return np.full((H36M_NUM_JOINTS, 2), np.nan), np.zeros(H36M_NUM_JOINTS)
+        return np.full((H36M_NUM_JOINTS, 2), np.nan), np.zeros(H36M_NUM_JOINTS), no_world
     best = int(np.argmax(np.nanmean(np.asarray(detections.confidence, dtype=np.float64), axis=-1)))
-    return np.asarray(detections.keypoints[best], np.float64), np.asarray(
-        detections.confidence[best], np.float64
+    world = no_world if detections.world is None else np.asarray(detections.world[best], np.float64)
+    return (
+        np.asarray(detections.keypoints[best], np.float64),
+        np.asarray(detections.confidence[best], np.float64),
+        world,
     )
 
 
 def detect_frames(
     frames: Iterable[np.ndarray], detector: KeypointDetector, *, pixel_scale: tuple[float, float] = (1.0, 1.0)
-) -> tuple[np.ndarray, np.ndarray]:
-    """Keypoints (T, 17, 2) and confidence (T, 17) of the most confident person in each frame.
+) -> PersonDetections:
+    """The most confident person in each frame: keypoints (T, 17, 2), confidence (T, 17), world (T, 17, 3).
 
     ``pixel_scale`` (sx, sy) multiplies the keypoints, mapping a downscaled frame back to the recorded
-    one (detector coordinates are measured from the image edge, so the map is a pure scale).
+    one (detector coordinates are measured from the image edge, so the map is a pure scale); world
+    joints are metres and need no scaling.
     """
-    points, scores = [], []
+    points, scores, worlds = [], [], []
     for frame in frames:
-        keypoints, confidence = most_confident_person(detector.detect(frame))
+        keypoints, confidence, world = most_confident_person(detector.detect(frame))
         points.append(keypoints * np.asarray(pixel_scale))
         scores.append(confidence)
+        worlds.append(world)
     if not points:
-        return np.empty((0, H36M_NUM_JOINTS, 2)), np.empty((0, H36M_NUM_JOINTS))
-    return np.stack(points), np.stack(scores)
+        return PersonDetections(
+            np.empty((0, H36M_NUM_JOINTS, 2)),
+            np.empty((0, H36M_NUM_JOINTS)),
+            np.empty((0, H36M_NUM_JOINTS, 3)),
+        )
+    return PersonDetections(np.stack(points), np.stack(scores), np.stack(worlds))
 
 
 def _default_detector() -> KeypointDetector:
@@ -89,8 +112,9 @@ def detect_views(
     max_frames: int | None = None,
     scale: float = 1.0,
     progress: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Detections in each video: keypoints (V, T, 17, 2) in recorded-image pixels, confidence (V, T, 17).
+) -> PersonDetections:
+    """Detections in each video: keypoints (V, T, 17, 2) in recorded-image pixels, confidence (V, T, 17),
+    world joints (V, T, 17, 3).
 
     A fresh detector per video (``make_detector()``, default MediaPipe with tracking), because a
     tracking detector carries the person's position from one frame to the next and must not carry it
@@ -112,13 +136,17 @@ def detect_views(
             per_view.append(detect_frames(bar, detector, pixel_scale=pixel_scale))
         finally:
             detector.close()
-    length = max(len(c) for _, c in per_view)
-    keypoints = np.full((len(per_view), length, H36M_NUM_JOINTS, 2), np.nan)
-    confidence = np.zeros((len(per_view), length, H36M_NUM_JOINTS))
-    for view, (points, scores) in enumerate(per_view):
-        keypoints[view, : len(points)] = points
-        confidence[view, : len(scores)] = scores
-    return keypoints, confidence
+    length = max(len(found.confidence) for found in per_view)
+    out = PersonDetections(
+        np.full((len(per_view), length, H36M_NUM_JOINTS, 2), np.nan),
+        np.zeros((len(per_view), length, H36M_NUM_JOINTS)),
+        np.full((len(per_view), length, H36M_NUM_JOINTS, 3), np.nan),
+    )
+    for view, found in enumerate(per_view):
+        out.keypoints[view, : len(found.keypoints)] = found.keypoints
+        out.confidence[view, : len(found.confidence)] = found.confidence
+        out.world[view, : len(found.world)] = found.world
+    return out
 
 
 # --- repairs ---------------------------------------------------------------------------------------
@@ -453,12 +481,12 @@ def triangulated_reference(
     for path, camera in zip(videos, cameras, strict=True):
         frames = VideoFrames(path)
         check_image_size(camera, frames.native_width, frames.native_height)
-    keypoints, confidence = detect_views(
+    detections = detect_views(
         videos, make_detector, stride=stride, max_frames=max_frames, scale=scale, progress=progress
     )
     reference = reference_from_detections(
-        keypoints,
-        confidence,
+        detections.keypoints,
+        detections.confidence,
         cameras,
         reference_view=reference_view,
         frame_offsets=frame_offsets,
@@ -466,7 +494,7 @@ def triangulated_reference(
         min_views=min_views,
         min_confidence=min_confidence,
     )
-    reference.frames = np.arange(keypoints.shape[1]) * stride
+    reference.frames = np.arange(detections.keypoints.shape[1]) * stride
     return reference
 
 

@@ -3,7 +3,9 @@
 Backends differ in their joint layouts; each converts to H36M-17 with the core's skeleton maps, so
 everything downstream (UADD, codec, lifter) sees one layout. `mediapipe` runs BlazePose, whose model
 ships inside the mediapipe 0.10.21 wheel (model_complexity 1; other complexities would download):
-one person per image, 33 landmarks with a visibility score used as confidence.
+one person per image, 33 landmarks with a visibility score used as confidence. BlazePose also
+estimates each landmark in 3D (``pose_world_landmarks``: metres, origin at the hip centre), which
+:class:`Detections` carries as ``world`` so MediaPipe's own 3D can be scored beside a lifter's.
 """
 
 from __future__ import annotations
@@ -18,20 +20,37 @@ from auglift_ros.core.skeleton import H36M_NUM_JOINTS, blazepose_to_coco, coco_t
 
 @dataclass
 class Detections:
-    """Keypoints (P, 17, 2) in pixels (x right, y down) and confidence (P, 17) in [0, 1], H36M order."""
+    """Keypoints (P, 17, 2) in pixels (x right, y down) and confidence (P, 17) in [0, 1], H36M order;
+    ``world`` (P, 17, 3) metres, H36M order: the backend's own 3D estimate (MediaPipe's world
+    landmarks, hip centre at the origin), None for backends that make none."""
 
     keypoints: np.ndarray
     confidence: np.ndarray
+    world: np.ndarray | None = None
 
     @classmethod
-    def empty(cls) -> Detections:
-        return cls(np.empty((0, H36M_NUM_JOINTS, 2)), np.empty((0, H36M_NUM_JOINTS)))
+    def empty(cls, *, world: bool = False) -> Detections:
+        """No person; ``world=True`` for a backend that gives 3D (an empty (0, 17, 3) array)."""
+        return cls(
+            np.empty((0, H36M_NUM_JOINTS, 2)),
+            np.empty((0, H36M_NUM_JOINTS)),
+            np.empty((0, H36M_NUM_JOINTS, 3)) if world else None,
+        )
 
 
 class KeypointDetector(Protocol):
     def detect(self, image_rgb: np.ndarray) -> Detections: ...
 
     def close(self) -> None: ...
+
+
+def blazepose_to_h36m(
+    points: np.ndarray, visibility: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """BlazePose-33 landmarks (..., 33, D), pixels or metres, [+ visibility (..., 33)] -> H36M-17
+    through COCO-17, the core's maps (built joints are means of their sources)."""
+    coco_points, coco_visibility = blazepose_to_coco(points, visibility)
+    return coco_to_h36m(coco_points, coco_visibility)
 
 
 def check_rgb_image(image: np.ndarray) -> np.ndarray:
@@ -48,7 +67,8 @@ class MediaPipePoseDetector:
     """BlazePose through mediapipe's Pose solution (single person).
 
     tracking=True reuses the previous frame's landmarks to find the person (video: faster, smoother);
-    False detects every image afresh (independent images, tests).
+    False detects every image afresh (independent images, tests). Detections carry ``world``: the
+    world landmarks as MediaPipe gives them (metres, hip centre origin, axes as MediaPipe's).
     """
 
     def __init__(
@@ -76,15 +96,16 @@ class MediaPipePoseDetector:
     def detect(self, image_rgb: np.ndarray) -> Detections:
         image = check_rgb_image(image_rgb)
         result = self._pose.process(image)
-        if result.pose_landmarks is None:
-            return Detections.empty()
+        if result.pose_landmarks is None or result.pose_world_landmarks is None:
+            return Detections.empty(world=True)
         height, width = image.shape[:2]
         landmarks = result.pose_landmarks.landmark
         points = np.array([[lm.x * width, lm.y * height] for lm in landmarks])[None]
         visibility = np.clip(np.array([lm.visibility for lm in landmarks]), 0.0, 1.0)[None]
-        coco_points, coco_conf = blazepose_to_coco(points, visibility)
-        keypoints, confidence = coco_to_h36m(coco_points, coco_conf)
-        return Detections(keypoints=keypoints, confidence=confidence)
+        keypoints, confidence = blazepose_to_h36m(points, visibility)
+        world_points = np.array([[lm.x, lm.y, lm.z] for lm in result.pose_world_landmarks.landmark])[None]
+        world, _ = blazepose_to_h36m(world_points)
+        return Detections(keypoints=keypoints, confidence=confidence, world=world)
 
     def close(self) -> None:
         self._pose.close()
