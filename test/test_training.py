@@ -128,3 +128,42 @@ def test_depth_crop_gives_the_same_samples_as_the_full_frame() -> None:
         )
         assert depth[rows, cols].size < depth.size
         np.testing.assert_allclose(crop, full, rtol=1e-5)
+
+
+def test_chunked_simulation_does_not_depend_on_the_number_of_workers() -> None:
+    from auglift_ros.simulation.simulate import SimulatedFrames, simulate_frames_in_chunks
+
+    poses = random_poses(30, np.random.default_rng(1))
+    codecs = [FeatureCodec(feature_set="uadd")]
+    serial = simulate_frames_in_chunks(poses, np.random.default_rng(2), codecs, chunk_frames=8)
+    parallel = simulate_frames_in_chunks(poses, np.random.default_rng(2), codecs, chunk_frames=8, workers=2)
+    assert len(serial.keypoints) == 30
+    for name in ("keypoints", "confidence", "joints_cam", "camera_matrix", "image_sizes"):
+        np.testing.assert_array_equal(getattr(serial, name), getattr(parallel, name))
+    np.testing.assert_array_equal(serial.depth_inputs["uadd"], parallel.depth_inputs["uadd"])
+    # Each chunk is simulate_frames on its own spawned stream, so the joined frames are those parts.
+    streams = np.random.default_rng(2).spawn(4)
+    parts = [simulate_frames(poses[i * 8 : (i + 1) * 8], streams[i], codecs) for i in range(4)]
+    np.testing.assert_array_equal(SimulatedFrames.concatenate(parts).keypoints, serial.keypoints)
+    with pytest.raises(ValueError, match="different feature sets"):
+        SimulatedFrames.concatenate([parts[0], simulate_frames(poses[:2], streams[0], [])])
+    with pytest.raises(ValueError, match="chunk_frames and workers must be positive"):
+        simulate_frames_in_chunks(poses, np.random.default_rng(2), codecs, chunk_frames=0)
+
+
+def test_training_pose_augmentation_mirrors_about_half_and_varies_bodies() -> None:
+    from auglift_ros.core.skeleton import bone_lengths
+    from auglift_ros.training.job import DataConfig, augment_poses
+
+    poses = random_poses(400, np.random.default_rng(3))
+    same = augment_poses(poses, DataConfig(sequences=("x",)), np.random.default_rng(0))
+    np.testing.assert_array_equal(same, poses)
+    mirrored = augment_poses(poses, DataConfig(sequences=("x",), mirror=True), np.random.default_rng(0))
+    changed = np.abs(mirrored - poses).max(axis=(1, 2)) > 1e-9
+    assert 0.4 < changed.mean() < 0.6
+    np.testing.assert_allclose(bone_lengths(mirrored).sum(axis=-1), bone_lengths(poses).sum(axis=-1))
+    varied = augment_poses(poses, DataConfig(sequences=("x",), body_size_std=0.1), np.random.default_rng(0))
+    ratio = bone_lengths(varied).sum(axis=-1) / bone_lengths(poses).sum(axis=-1)
+    assert 0.07 < np.log(ratio).std() < 0.13
+    with pytest.raises(ValueError, match=r"data.balance must lie in \[0, 1\]"):
+        DataConfig(sequences=("x",), balance=2.0)

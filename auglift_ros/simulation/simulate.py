@@ -10,7 +10,10 @@ the same for a whole take seen by one fixed camera, frame by frame with full dep
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, fields
+from functools import partial
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -91,6 +94,20 @@ class SimulatedFrames:
         """(N, 3, 3) rotations from the camera frame into the frame codec's lifter predicts in."""
         return codec.view_rotation(self.keypoints, self.camera_matrix)
 
+    @classmethod
+    def concatenate(cls, parts: Sequence[SimulatedFrames]) -> SimulatedFrames:
+        """One set of frames from several, in order (their depth samples must be for the same codecs)."""
+        names = [set(part.depth_inputs) for part in parts]
+        if any(n != names[0] for n in names):
+            raise ValueError(f"frames sampled for different feature sets cannot be joined: {names}")
+        arrays = {
+            f.name: np.concatenate([getattr(part, f.name) for part in parts])
+            for f in fields(cls)
+            if f.name != "depth_inputs"
+        }
+        depth = {name: np.concatenate([part.depth_inputs[name] for part in parts]) for name in names[0]}
+        return cls(**arrays, depth_inputs=depth)
+
     def lifter_targets(self, codec: FeatureCodec) -> np.ndarray:
         """The targets (N, 17, 3) as codec's lifter is trained to predict them."""
         return codec.encode_pose(self.targets, self.view_rotation(codec))
@@ -159,6 +176,47 @@ def simulate_frames(
         camera_matrix=camera_matrix,
         depth_inputs=sampler.stacked(),
     )
+
+
+def simulate_frames_in_chunks(
+    poses: np.ndarray,
+    rng: np.random.Generator,
+    codecs: Sequence[FeatureCodec],
+    *,
+    chunk_frames: int,
+    workers: int = 1,
+    progress: bool = False,
+    **settings: Any,
+) -> SimulatedFrames:
+    """`simulate_frames` over chunks of `chunk_frames` poses, each chunk with its own stream spawned
+    from rng, in `workers` processes: a million training frames in minutes on a multi-core machine.
+    The frames depend on `chunk_frames` (and the seed), never on `workers`."""
+    if chunk_frames < 1 or workers < 1:
+        raise ValueError(f"chunk_frames and workers must be positive, got {chunk_frames} and {workers}")
+    starts = range(0, len(poses), chunk_frames)
+    # Seed sequences, not generators, cross to the workers: an unpickled generator loses its seed
+    # sequence, and with it the streams simulate_frames spawns per frame.
+    seeds = [chunk_rng.bit_generator.seed_seq for chunk_rng in rng.spawn(len(starts))]
+    simulate = partial(_simulate_chunk, codecs=list(codecs), settings=settings)
+    chunks = [poses[s : s + chunk_frames] for s in starts]
+    if workers == 1:
+        parts = [
+            simulate(c, seed)
+            for c, seed in tqdm(
+                zip(chunks, seeds, strict=True), "simulate", len(chunks), disable=not progress
+            )
+        ]
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            jobs = pool.map(simulate, chunks, seeds)
+            parts = list(tqdm(jobs, "simulate", total=len(chunks), unit="chunk", disable=not progress))
+    return SimulatedFrames.concatenate(parts)
+
+
+def _simulate_chunk(
+    poses: np.ndarray, seed: np.random.SeedSequence, codecs: list[FeatureCodec], settings: dict[str, Any]
+) -> SimulatedFrames:
+    return simulate_frames(poses, np.random.default_rng(seed), codecs, **settings)
 
 
 class _DepthSampler:

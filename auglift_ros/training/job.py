@@ -29,6 +29,7 @@ from auglift_ros.simulation.simulate import (
     SimulatedClips,
     SimulatedFrames,
     simulate_frames,
+    simulate_frames_in_chunks,
     simulate_views,
 )
 from auglift_ros.training.frames import split_takes
@@ -63,8 +64,14 @@ class DataConfig:
     fps: float = 30.0  # temporal lifters: takes are resampled to this rate ...
     max_clip_frames: int = 300  # ... cut into clips of at most this many frames, one camera each ...
     samples_per_epoch: int = 3000  # ... and this many target frames are drawn per epoch
+    balance: float = 0.0  # single-frame: action categories' shares ~ frames ** (1 - balance)
+    mirror: bool = False  # single-frame: each drawn pose is mirrored left-right with probability 1/2
+    body_size_std: float = 0.0  # single-frame: log-normal body size factor per drawn pose ...
+    bone_std: float = 0.0  # ... and per left/right bone pair (mocap.augment.vary_body)
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.balance <= 1.0 or self.body_size_std < 0 or self.bone_std < 0:
+            raise ValueError("data.balance must lie in [0, 1] and data.body_size_std, data.bone_std be >= 0")
         if not self.sequences:
             raise ValueError("data.sequences must name at least one folder, list file or sequence file")
         if self.frames < 1:
@@ -85,12 +92,18 @@ class SimulationConfig:
     cameras: dict[str, Any] = field(default_factory=dict)
     """CameraRanges settings for single-frame training (image_sizes defaults to [image_size]); empty:
     the original indoor-robot ranges. Temporal clips still use image_size and those ranges."""
+    chunk_frames: int = 0
+    """0: one stream of frames (as always); N: chunks of N frames, each with its own stream, which
+    `workers` processes can simulate in parallel (the frames depend on N, not on the workers)."""
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if len(self.image_size) != 2 or min(self.image_size) < 16:
             raise ValueError(f"simulation.image_size must be [width, height] >= 16 px, got {self.image_size}")
         if self.detector_noise_scale < 0 or self.depth_error_scale < 0:
             raise ValueError("simulation noise scales must be non-negative")
+        if self.chunk_frames < 0 or self.workers < 1 or (self.workers > 1 and not self.chunk_frames):
+            raise ValueError("simulation.workers > 1 needs simulation.chunk_frames > 0 (frames per chunk)")
         self.camera_ranges()  # a bad camera setting fails when the config is read
 
     def camera_ranges(self) -> CameraRanges:
@@ -125,15 +138,17 @@ class SimulationConfig:
         codecs: Sequence[FeatureCodec],
         progress: bool = True,
     ) -> SimulatedFrames:
-        return simulate_frames(
-            poses,
-            rng,
-            codecs,
-            cameras=self.camera_ranges(),
-            depth_error_scale=self.depth_error_scale,
-            detector_noise_scale=self.detector_noise_scale,
-            progress=progress,
-        )
+        settings = {
+            "cameras": self.camera_ranges(),
+            "depth_error_scale": self.depth_error_scale,
+            "detector_noise_scale": self.detector_noise_scale,
+            "progress": progress,
+        }
+        if self.chunk_frames:
+            return simulate_frames_in_chunks(
+                poses, rng, codecs, chunk_frames=self.chunk_frames, workers=self.workers, **settings
+            )
+        return simulate_frames(poses, rng, codecs, **settings)
 
 
 SIMPLE_BASELINE_DEFAULTS = {"hidden": 512, "blocks": 3, "dropout": 0.25}
@@ -447,7 +462,20 @@ def simulate_training_data(
         )
     from auglift_ros.training.frames import select_frames
 
-    return job.simulation.simulate(select_frames(takes, job.data.frames, rng).poses, rng, codecs, progress)
+    poses = augment_poses(select_frames(takes, job.data.frames, rng, job.data.balance).poses, job.data, rng)
+    return job.simulation.simulate(poses, rng, codecs, progress)
+
+
+def augment_poses(poses: np.ndarray, data: DataConfig, rng: np.random.Generator) -> np.ndarray:
+    """Drawn training poses with `data`'s augmentation: left-right mirroring and new body shapes."""
+    from auglift_ros.mocap.augment import mirror_poses, vary_body
+
+    if data.mirror:
+        flip = rng.random(len(poses)) < 0.5
+        poses = np.where(flip[:, None, None], mirror_poses(poses), poses)
+    if data.body_size_std or data.bone_std:
+        poses = vary_body(poses, rng, size_std=data.body_size_std, bone_std=data.bone_std)
+    return poses
 
 
 def run_training(job: TrainJob, out_dir: str | Path, *, progress: bool = True) -> Path:
