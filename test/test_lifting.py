@@ -97,3 +97,22 @@ def test_a_bad_camera_matrix_is_named(lifter: FrameLifter, k: np.ndarray, messag
     camera, joints, depth = _scene(0)
     with pytest.raises(ValueError, match=message):
         lifter.lift(camera.project(joints), np.ones((2, 17)), (640, 480), k, depth)
+
+
+def test_distorted_keypoints_are_undistorted_before_lifting(lifter: FrameLifter) -> None:
+    """Keypoints detected in a distorted image, with the coefficients, lift as the ideal projection
+    does without them."""
+    import cv2
+
+    camera, joints, _ = _scene(1)
+    coefficients = np.array([-0.25, 0.08, 0.001, -0.001, 0.0])
+    distorted = cv2.projectPoints(joints.reshape(-1, 3), np.zeros(3), np.zeros(3), camera.K, coefficients)[0]
+    distorted = distorted.reshape(joints.shape[0], 17, 2)
+    ideal = camera.project(joints)
+    assert np.abs(distorted - ideal).max() > 2.0  # the lens moves keypoints by pixels
+    confidence = np.ones(ideal.shape[:2])
+    undistorted = lifter.lift(distorted, confidence, (640, 480), camera.K, None, distortion=coefficients)
+    expected = lifter.lift(ideal, confidence, (640, 480), camera.K, None)
+    np.testing.assert_allclose(undistorted.joints_cam, expected.joints_cam, atol=1e-4)
+    ignored = lifter.lift(distorted, confidence, (640, 480), camera.K, None)
+    assert np.abs(ignored.joints_cam - expected.joints_cam).max() > 1e-3

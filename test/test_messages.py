@@ -17,6 +17,7 @@ from auglift_ros.nodes.messages import (
     cloud_to_keypoints,
     cloud_to_skeletons,
     depth_image_to_metres,
+    distortion_coefficients,
     keypoints_to_cloud,
     metres_to_depth_image,
     skeleton_markers,
@@ -121,6 +122,21 @@ def test_camera_matrix_requires_intrinsics() -> None:
     assert camera_matrix(info)[0, 2] == 320.0
     with pytest.raises(MessageError, match="intrinsics"):
         camera_matrix(CameraInfo())
+
+
+def test_distortion_coefficients_of_a_camera_info() -> None:
+    k = np.array([[500.0, 0.0, 319.5], [0.0, 510.0, 239.5], [0.0, 0.0, 1.0]])
+    coefficients = [0.1, -0.2, 0.001, 0.002, 0.0]
+    np.testing.assert_array_equal(
+        distortion_coefficients(camera_info_message(HEADER, k, 640, 480, coefficients)), coefficients
+    )
+    assert distortion_coefficients(camera_info_message(HEADER, k, 640, 480, [0.0] * 5)) is None  # rectified
+    assert distortion_coefficients(CameraInfo()) is None  # no distortion given
+    fisheye = CameraInfo(distortion_model="equidistant", d=[0.1, 0.01, 0.0, 0.0])
+    with pytest.raises(MessageError, match="'equidistant' is not supported"):
+        distortion_coefficients(fisheye)
+    with pytest.raises(MessageError, match="plumb_bob needs 5 finite coefficients"):
+        distortion_coefficients(CameraInfo(distortion_model="plumb_bob", d=[0.1, 0.2]))
 
 
 def test_markers_hold_joints_and_bones_per_person() -> None:

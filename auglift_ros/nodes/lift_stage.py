@@ -17,6 +17,7 @@ from auglift_ros.nodes.messages import (
     camera_matrix,
     cloud_to_keypoints,
     depth_image_to_metres,
+    distortion_coefficients,
     skeleton_markers,
     skeletons_to_cloud,
     stamp_ns,
@@ -61,9 +62,10 @@ class LiftStage:
         depth_msg = depth_near(stamp)
         depth = None if depth_msg is None else depth_image_to_metres(depth_msg)
         size = (info.width, info.height)
+        k, distortion = camera_matrix(info), distortion_coefficients(info)  # checked before tracking
         tracks = self.tracker.update(keypoints, confidence, stamp)
         self.lifter.forget(tracks.ended)
-        result = self.lifter.lift(keypoints, confidence, size, camera_matrix(info), depth, tracks.ids)
+        result = self.lifter.lift(keypoints, confidence, size, k, depth, tracks.ids, distortion)
         self._last_stamp_ns = stamp
         return result, confidence
 

@@ -273,6 +273,30 @@ def camera_matrix(info: CameraInfo) -> np.ndarray:
     return k
 
 
+DISTORTION_MODELS = {"plumb_bob": (5,), "rational_polynomial": (8,)}
+"""CameraInfo distortion models the lifter undistorts (OpenCV's coefficient order, REP 104)."""
+
+
+def distortion_coefficients(info: CameraInfo) -> np.ndarray | None:
+    """The lens's OpenCV distortion coefficients, or None for a rectified or distortion-free camera;
+    MessageError for a model the lifter cannot invert (rectify those images first)."""
+    d = np.asarray(info.d, dtype=np.float64)
+    if d.size == 0 or not np.any(d):
+        return None
+    model = info.distortion_model
+    if model not in DISTORTION_MODELS:
+        raise MessageError(
+            f"camera_info distortion model {model!r} is not supported (use one of "
+            f"{sorted(DISTORTION_MODELS)}, "
+            "or rectify the image with image_proc and publish its camera_info)"
+        )
+    if d.size not in DISTORTION_MODELS[model] or not np.isfinite(d).all():
+        raise MessageError(
+            f"camera_info {model} needs {DISTORTION_MODELS[model][0]} finite coefficients, got {d.tolist()}"
+        )
+    return d
+
+
 PERSON_COLOURS = (
     (0.90, 0.10, 0.10),
     (0.10, 0.60, 0.90),

@@ -20,6 +20,7 @@ from auglift_ros.core.camera import check_camera_matrix
 from auglift_ros.core.lifters import PersonWindows
 from auglift_ros.core.placement import place_pose, root_depth_from_joints, root_from_reprojection, root_on_ray
 from auglift_ros.core.skeleton import H36M_ROOT
+from auglift_ros.core.triangulation import undistort_pixels
 from auglift_ros.runtime.models import LoadedLifter
 
 
@@ -80,12 +81,18 @@ class FrameLifter:
         camera_matrix: np.ndarray,
         depth: np.ndarray | None = None,
         person_ids: Sequence[int] | None = None,
+        distortion: np.ndarray | None = None,
     ) -> LiftResult:
         """Lift all persons of one frame in one batch; depth (H, W) metres must match image_size (W, H);
-        person_ids (P,) are required by temporal models."""
-        keypoints = np.asarray(keypoints, dtype=np.float64)
+        person_ids (P,) are required by temporal models. With the lens's OpenCV distortion
+        coefficients, keypoints are undistorted before they are encoded and placed; depth is still
+        sampled where they were detected, in the image the depth is registered to."""
+        detected = np.asarray(keypoints, dtype=np.float64)
         confidence = np.asarray(confidence, dtype=np.float64)
         camera_matrix = check_camera_matrix(camera_matrix, image_size)
+        keypoints = detected
+        if distortion is not None and np.any(np.asarray(distortion) != 0) and len(detected):
+            keypoints = undistort_pixels(detected, camera_matrix, np.asarray(distortion, dtype=np.float64))
         width, height = image_size
         if depth is not None and np.shape(depth) != (height, width):
             raise ValueError(
@@ -96,7 +103,7 @@ class FrameLifter:
             raise ValueError(f"a temporal lifter needs one person id per person ({len(keypoints)})")
         with_depth = depth is not None and self.model.codec.uses_depth
         chosen = self.model if with_depth or self.fallback is None else self.fallback
-        depth_inputs = chosen.codec.sample_depth(depth, keypoints, confidence) if with_depth else None
+        depth_inputs = chosen.codec.sample_depth(depth, detected, confidence) if with_depth else None
         features = chosen.codec.encode(keypoints, confidence, image_size, depth_inputs, camera_matrix)
         out = chosen.lifter.run(self._windowed(chosen, person_ids, features))
         lifted = (out[:, -1] if chosen.lifter.temporal else out).astype(np.float64)
