@@ -21,6 +21,9 @@ Formats (facts from the public repositories named, our own code):
   (N, 17, 1), ``joint3d_image`` (N, 17, 3), ``camera_name``, ``source`` (clip id per frame; clips are
   runs of equal ``source``) and, in the test split, ``action``, ``2.5d_factor`` (N,) and
   ``joints_2.5d_image`` (N, 17, 3) = ``joint3d_image * 2.5d_factor`` in millimetres.
+* cmu_full takes (``../shared/data/mocap/cmu_full``, its README): ``rel`` (T, 25, 3) joints minus
+  ``root`` (T, 3), metres, y up, 24 fps, one 25-joint skeleton; mapped to H36M-17 by
+  :mod:`auglift_ros.mocap.cmu_full`.
 
 Loading ``data_3d_h36m.npz``, ``data_2d_*.npz`` and ``.pkl`` files unpickles Python objects: only load
 files from sources you trust. The package's own ``.npz`` format is read without pickle.
@@ -38,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from auglift_ros.core.skeleton import COCO_NUM_JOINTS, H36M_NUM_JOINTS, coco_to_h36m
+from auglift_ros.mocap.cmu_full import is_cmu_full, take_info, to_h36m
 
 
 class DatasetError(ValueError):
@@ -589,6 +593,45 @@ def load_sequence_npz(path: str | Path) -> PoseSequence:
 
 
 # --------------------------------------------------------------------------------------------------
+# CMU takes as joint positions (cmu_full)
+
+
+def load_cmu_full_npz(path: str | Path) -> PoseSequence:
+    """One take of ``../shared/data/mocap/cmu_full`` (``rel``, ``root``, ``joints``, ``fps``) as H36M-17
+    world joints through :func:`auglift_ros.mocap.cmu_full.to_h36m`, named ``cmu_full/08_01``.
+
+    ``action`` is the take's ``category`` in the ``index_cmu_takes.csv`` of the nearest folder above the
+    file (read once per process); a file without an index or without a row gets action "". Takes the
+    index marks ``root_translation_ok`` False are loaded like the rest: their root-relative poses are
+    right (frame selection uses only those), but their world trajectory sinks or jumps, so leave them
+    out of whole-clip (temporal) training (:func:`auglift_ros.mocap.cmu_full.take_info` tells them).
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            rel, root, names, fps = data["rel"], data["root"], data["joints"], data["fps"]
+    except Exception as err:  # np.load raises many types for corrupt or non-npz files, KeyError for keys
+        raise DatasetError(f"{path}: cannot read as a cmu_full take: {err!r}") from err
+    if rel.ndim != 3 or root.shape != (rel.shape[0], 3) or fps.size != 1:
+        raise DatasetError(
+            f"{path}: rel {rel.shape}, root {root.shape}, fps {fps.shape}: expected (T, 25, 3), (T, 3), ()"
+        )
+    try:
+        joints3d = to_h36m(rel.astype(np.float64) + root[:, None], names.tolist())
+        info = take_info(path)
+    except ValueError as err:  # a wrong skeleton, or an unreadable index (its message names it)
+        raise DatasetError(f"{path}: {err}") from err
+    return _sequence(
+        str(path),
+        joints3d=joints3d,
+        fps=fps.reshape(()).item(),
+        action="" if info is None else info.category,
+        name=f"cmu_full/{path.stem}",
+        source="cmu_full",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
 # BVH and dispatch
 
 
@@ -629,6 +672,8 @@ def _load_file(path: Path, subjects: Iterable[str] | None, split: str | None) ->
     suffix = path.suffix.lower()
     if suffix == ".npz":
         keys = _npz_keys(path)
+        if is_cmu_full(keys):
+            return [load_cmu_full_npz(path)]
         if "positions_3d" in keys:
             return load_videopose3d_3d(path, subjects)
         if "positions_2d" in keys:
@@ -675,9 +720,10 @@ def load_sequences(
     ``path`` may be a folder (its ``.npz`` and ``.bvh`` files, sorted, including subfolders, as mocap
     collections group takes by subject), a list file
     (:data:`LIST_SUFFIXES`; one path per line, relative to the list's folder, ``#`` starts a comment),
-    a sequence ``.npz``, a VideoPose3D ``data_3d_h36m.npz`` (recognised by its ``positions_3d`` key), a
-    ``.bvh`` or a MotionBERT ``.pkl``. ``subjects`` and ``split`` apply to the Human3.6M formats
-    (VideoPose3D, MotionBERT) and are ignored for the others.
+    a sequence ``.npz``, a cmu_full take ``.npz`` (recognised by its ``rel``, ``root`` and ``joints``
+    keys; :func:`load_cmu_full_npz`), a VideoPose3D ``data_3d_h36m.npz`` (recognised by its
+    ``positions_3d`` key), a ``.bvh`` or a MotionBERT ``.pkl``. ``subjects`` and ``split`` apply to the
+    Human3.6M formats (VideoPose3D, MotionBERT) and are ignored for the others.
     """
     path = Path(path)
     if not path.exists():
