@@ -44,6 +44,10 @@ LICENCES = {
     "cmu": "CMU Graphics Lab Motion Capture Database: free for research and commercial use. The data used "
     "in this project was obtained from mocap.cs.cmu.edu. The database was created with funding from NSF "
     "EIA-0196217.",
+    "cmu_full": "CMU Graphics Lab Motion Capture Database (joint positions converted from the Huge FBX Mocap "
+    "Library): free for all uses; may be included in commercial products but not resold as data, even "
+    "converted. The data used in this project was obtained from mocap.cs.cmu.edu. The database was created "
+    "with funding from NSF EIA-0196217.",
     "iclone": "CMU Graphics Lab Motion Capture Database (retargeted to the Character Creator skeleton): "
     "free for research and commercial use. The data used in this project was obtained from "
     "mocap.cs.cmu.edu. The database was created with funding from NSF EIA-0196217.",
