@@ -103,6 +103,32 @@ def test_markdown_table_has_a_line_per_row_and_a_column_per_view() -> None:
     assert lines[2] == "| ours | 3 of 4 | 100.0 | 60.0 | 80.0 | 40.0 | 60.0 | - |"
 
 
+def test_figures_are_recorded_in_the_lifted_models_card_only(tmp_path: Path) -> None:
+    from auglift_ros.commands.footage_benchmark import CARD_BENCHMARK_KEY, record_in_card
+
+    figures = {"frames": 4, "frames_scored": 3, "mpjpe": 100.0, "p_mpjpe": 60.0, "pck": 80.0, "auc": 40.0}
+    row = {"label": "ours", "pooled": figures, "per_view": {"cam01": figures | {"p_mpjpe": 55.0}}}
+    results = {"model": str(tmp_path / "lifter.onnx"), "footage": "pose2sim", "rows": {"ours": row}}
+    card = tmp_path / "lifter.json"
+    card.write_text(json.dumps({"name": "lifter", "data": {"frames": 7}}))
+    record_in_card(results, card)
+    written = json.loads(card.read_text())
+    assert written["data"] == {"frames": 7}  # the rest of the card is kept
+    recorded = written["benchmarks"][CARD_BENCHMARK_KEY]["rows"]["ours"]
+    assert recorded["pooled"] == {
+        "frames_scored": 3,
+        "mpjpe": 100.0,
+        "p_mpjpe": 60.0,
+        "pck": 80.0,
+        "auc": 40.0,
+    }
+    assert recorded["p_mpjpe_per_view"] == {"cam01": 55.0}
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"name": "other"}))
+    with pytest.raises(ValueError, match="is not the card of"):
+        record_in_card(results, other)
+
+
 # --- world landmarks and the detection pass --------------------------------------------------------
 
 

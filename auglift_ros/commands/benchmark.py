@@ -17,6 +17,13 @@ def _footage(args: argparse.Namespace) -> int:
     )
     print(markdown_table(results), end="")
     print(f"[benchmark] results.json, results.md and results.png in {args.out}")
+    if args.record_in_card:
+        from auglift_ros.commands.footage_benchmark import record_in_card
+        from auglift_ros.runtime.models import card_path
+
+        card = card_path(results["model"])
+        record_in_card(results, card)
+        print(f"[benchmark] figures recorded in {card}")
     return 0
 
 
@@ -39,4 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     footage.add_argument("--max-frames", type=int, default=0, help="frames per view; 0 = all")
     footage.add_argument("--no-progress", action="store_true", help="no progress bars")
+    footage.add_argument(
+        "--record-in-card", action="store_true", help="write the figures into the lifted model's card"
+    )
     footage.set_defaults(handler=_footage)

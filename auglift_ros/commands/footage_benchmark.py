@@ -261,3 +261,28 @@ def run_footage_benchmark(
     )
     plot_per_view(results, out / "results.png")
     return results
+
+
+CARD_BENCHMARK_KEY = "pose2sim_single_person"
+
+
+def record_in_card(results: dict[str, Any], card: Path) -> None:
+    """Write the benchmark's figures into the lifted model's card (its "benchmarks" section), so the
+    card carries what users compare: ours, MediaPipe's 3D and ours on perfect 2D, pooled and per
+    view P-MPJPE. Only the lifted model's own card is touched, and only this key in it."""
+    values = json.loads(card.read_text())
+    if Path(results["model"]).stem != values.get("name", card.stem):
+        raise ValueError(f"card {card} is not the card of {results['model']}")
+    values.setdefault("benchmarks", {})[CARD_BENCHMARK_KEY] = {
+        "command": "auglift-ros benchmark footage --record-in-card",
+        "footage": results["footage"],
+        "rows": {
+            row: {
+                "label": figures["label"],
+                "pooled": {key: figures["pooled"][key] for key in ("frames_scored", *TABLE_KEYS)},
+                "p_mpjpe_per_view": {view: v["p_mpjpe"] for view, v in figures["per_view"].items()},
+            }
+            for row, figures in results["rows"].items()
+        },
+    }
+    card.write_text(json.dumps(values, indent=2))

@@ -355,6 +355,7 @@ def model_card(
         "training": job.train_config().to_dict(),
         "final_loss_mm": round(1000.0 * history[-1], 2) if history else None,
         "training_seconds": round(seconds, 1),
+        "command_seconds": round(seconds + data.get("load_and_simulate_seconds", 0.0), 1),
         "licence": {"code": "Apache-2.0", "weights": data_licences(data.get("sources", []))},
         "config": job.to_dict(),
     }
@@ -484,6 +485,7 @@ def augment_poses(poses: np.ndarray, data: DataConfig, rng: np.random.Generator)
 
 def run_training(job: TrainJob, out_dir: str | Path, *, progress: bool = True) -> Path:
     """`auglift-ros train`: load and split takes, simulate frames or clips, fit, export; the ONNX path."""
+    started = time.perf_counter()
     rng = np.random.default_rng(job.train_config().seed)
     takes, held_out = split_takes(load_takes(job.data.sequences), job.data.hold_out_every)
     if progress:
@@ -491,6 +493,7 @@ def run_training(job: TrainJob, out_dir: str | Path, *, progress: bool = True) -
         print(f"[train] {job.model_name}: {len(takes)} takes ({len(held_out)} held out), {kind}")
     simulated = simulate_training_data(job, takes, rng, [job.codec()], progress)
     data = describe_data(job, takes, held_out, simulated)
+    data["load_and_simulate_seconds"] = round(time.perf_counter() - started, 1)
     onnx_path = fit_and_export(job, simulated, out_dir, data=data, progress=progress)
     if progress:
         print(f"[train] wrote {onnx_path}, its card {onnx_path.with_suffix(CARD_SUFFIX).name} and checkpoint")
