@@ -116,3 +116,35 @@ def test_distorted_keypoints_are_undistorted_before_lifting(lifter: FrameLifter)
     np.testing.assert_allclose(undistorted.joints_cam, expected.joints_cam, atol=1e-4)
     ignored = lifter.lift(distorted, confidence, (640, 480), camera.K, None)
     assert np.abs(ignored.joints_cam - expected.joints_cam).max() > 1e-3
+
+
+def test_a_camera_invariant_model_lifts_the_same_person_alike_through_any_camera(tmp_path) -> None:
+    """A perspective-crop model (random weights: the property is the runtime path's, not the
+    training's) gives one pose for one person whatever the lens and image size, and turning the
+    camera turns the published pose with it."""
+    import json
+
+    import torch
+
+    from auglift_ros.core.features import FeatureCodec
+    from auglift_ros.core.lifters import build_lifter, export_lifter, lifter_config
+    from auglift_ros.runtime.models import CODEC_METADATA_KEY
+
+    torch.manual_seed(0)
+    codec = FeatureCodec(feature_set="xyc", input_frame="perspective_crop")
+    model = build_lifter(lifter_config("simple_baseline", {"in_channels": 3, "hidden": 32, "blocks": 1}))
+    path = export_lifter(
+        model.eval(), tmp_path / "crop.onnx", {CODEC_METADATA_KEY: json.dumps(codec.to_dict())}
+    )
+    lifter = FrameLifter(load_lifter(path))
+    _, joints, _ = _scene(2)
+    confidence = np.ones((2, 17))
+    wide = PinholeCamera.from_fov(640, 480, 90.0)
+    tele = PinholeCamera.from_fov(1080, 1920, 40.0)
+    a = lifter.lift(wide.project(joints), confidence, (640, 480), wide.K)
+    b = lifter.lift(tele.project(joints), confidence, (1080, 1920), tele.K)
+    np.testing.assert_allclose(a.root_relative, b.root_relative, atol=1e-5)
+    angle = np.deg2rad(20.0)
+    pan = np.array([[np.cos(angle), 0, -np.sin(angle)], [0, 1, 0], [np.sin(angle), 0, np.cos(angle)]])
+    turned = lifter.lift(wide.project(joints @ pan.T), confidence, (640, 480), wide.K)
+    np.testing.assert_allclose(turned.root_relative, a.root_relative @ pan.T, atol=1e-5)
