@@ -12,6 +12,7 @@ from auglift_ros.commands.main import main
 from auglift_ros.core import metrics
 from auglift_ros.mocap.generated import random_poses
 from auglift_ros.runtime.models import available_models, card_path, load_lifter, resolve_model
+from auglift_ros.simulation.scene import DEFAULT_CAMERAS
 from auglift_ros.simulation.simulate import simulate_frames, simulate_views
 from auglift_ros.training.clips import Clip, clip_views, predict_clips
 from auglift_ros.training.evaluate import predict
@@ -99,7 +100,9 @@ def test_shipped_temporal_model_lifts_unseen_motion(name: str) -> None:
     scores = []
     for seed in range(3):
         rng = np.random.default_rng(seed)
-        clips = simulate_views(clip_views(turning_clips(8, 60, rng), rng, (640, 480)), rng, [model.codec])
+        clips = simulate_views(
+            clip_views(turning_clips(8, 60, rng), rng, DEFAULT_CAMERAS), rng, [model.codec]
+        )
         truth = 1000.0 * clips.frames.targets
         lifted = metrics.mpjpe(1000.0 * predict_clips(model, clips, streamed=True), truth)
         single_frame = metrics.mpjpe(1000.0 * predict(single, clips.frames), truth)

@@ -11,6 +11,7 @@ from auglift_ros.core.tracking import KeypointTracker
 from auglift_ros.mocap.generated import random_poses
 from auglift_ros.runtime.lifting import FrameLifter
 from auglift_ros.runtime.models import load_lifter
+from auglift_ros.simulation.scene import CameraRanges
 from auglift_ros.simulation.simulate import sequence_view, simulate_sequence
 
 FRAMES = 14
@@ -25,7 +26,7 @@ def take() -> list:
     start, end = random_poses(2, rng, sit_fraction=0.0)
     blend = np.linspace(0.0, 1.0, FRAMES)[:, None, None]
     joints = (1 - blend) * start + blend * end + np.linspace(0, 1.0, FRAMES)[:, None, None] * [1.0, 0, 0]
-    view = sequence_view(joints, rng, SIZE)
+    view = sequence_view(joints, rng, CameraRanges(image_sizes=(SIZE,)))
     frames = list(simulate_sequence(view, rng))
     assert all(len(f.keypoints) == 1 for f in frames)
     return [(f, view.camera.K) for f in frames]

@@ -40,6 +40,7 @@ from auglift_ros.nodes.messages import (
     stamp_from_ns,
 )
 from auglift_ros.runtime.graph import PipelineTopics, pipeline_topics
+from auglift_ros.simulation.scene import CameraRanges
 from auglift_ros.simulation.simulate import sequence_view, simulate_sequence
 
 FRAME_ID = "camera_color_optical_frame"
@@ -175,7 +176,7 @@ def write_simulated_bag(
         for seq, rng in zip(sequences, rngs, strict=True):
             joints = seq.joints3d[:: frame_stride(seq.fps, fps)][:max_frames]
             view_rng, frames_rng = rng.spawn(2)
-            view = sequence_view(joints, view_rng, image_size)
+            view = sequence_view(joints, view_rng, CameraRanges(image_sizes=(tuple(image_size),)))
             camera = CalibratedCamera(
                 seq.name, *image_size, view.camera.K, np.zeros(5), view.rotation, view.translation
             )

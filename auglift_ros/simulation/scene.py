@@ -10,7 +10,7 @@ model make of such a scene is in :mod:`auglift_ros.simulation.sensors`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -138,14 +138,22 @@ class CameraRanges:
             roll_deg=self.roll_deg,
         )
 
-    def accepts(self, camera: PinholeCamera, rotation: np.ndarray, joints_cam: np.ndarray) -> bool:
-        """Whether a drawn view shows the person as these ranges ask (pelvis and enough joints)."""
+    def shows(self, camera: PinholeCamera, rotation: np.ndarray, joints_cam: np.ndarray) -> np.ndarray:
+        """(T,) whether each pose (T, 17, 3) is seen as these ranges ask (pelvis and enough joints in
+        the image, the camera's pitch within its limits)."""
         low, high = self.pitch_limits_deg
-        if not low <= camera_pitch_deg(rotation) <= high:
-            return False
-        pixels = camera.project(joints_cam)
+        pixels = camera.project(np.asarray(joints_cam, dtype=np.float64).reshape(-1, H36M_NUM_JOINTS, 3))
         inside = np.all((pixels >= 0) & (pixels < (camera.width, camera.height)), axis=-1)
-        return bool(inside[H36M_ROOT] and inside.sum() >= self.min_joints_in_view)
+        level = low <= camera_pitch_deg(rotation) <= high
+        return level & inside[:, H36M_ROOT] & (inside.sum(axis=-1) >= self.min_joints_in_view)
+
+    def accepts(self, camera: PinholeCamera, rotation: np.ndarray, joints_cam: np.ndarray) -> bool:
+        """Whether a drawn view shows one person (17, 3) as these ranges ask."""
+        return bool(self.shows(camera, rotation, joints_cam)[0])
+
+    def backed_off(self, metres: float) -> CameraRanges:
+        """The same ranges with the distance range moved `metres` further away."""
+        return replace(self, distance=(self.distance[0] + metres, self.distance[1] + metres))
 
 
 DEFAULT_CAMERAS = CameraRanges()

@@ -28,8 +28,6 @@ from auglift_ros.simulation.scene import (
     joint_visibility,
     lift_to_floor,
     place_in_camera,
-    random_camera,
-    random_view,
     ray_cast_visibility,
     render_depth,
 )
@@ -297,21 +295,23 @@ class SequenceView:
 
 
 def sequence_view(
-    joints_world: np.ndarray, rng: np.random.Generator, image_size: tuple[int, int] = (640, 480)
+    joints_world: np.ndarray, rng: np.random.Generator, cameras: CameraRanges = DEFAULT_CAMERAS
 ) -> SequenceView:
-    """A camera aimed at the take's mean position (y up world, metres), backed off until the person
-    stays in view in IN_VIEW_SHARE of the frames (or the best of SEQUENCE_VIEW_DRAWS views)."""
+    """A camera from `cameras` watching a whole take (y up world, metres), centred on the take's mean
+    position and backed off 0.5 m per draw until `cameras` sees the person in IN_VIEW_SHARE of the
+    frames (or the best of SEQUENCE_VIEW_DRAWS views)."""
     joints = np.asarray(joints_world, dtype=np.float64)
     centred = joints - np.array([1.0, 0.0, 1.0]) * joints[:, H36M_ROOT].mean(axis=0)
     standing = lift_to_floor(centred.reshape(1, -1, 3)).reshape(joints.shape)  # one shift for the take
-    camera = random_camera(rng, *image_size)
-    best: SequenceView | None = None
+    camera = cameras.camera(rng)
+    best, best_share = None, -1.0
     for draw in range(SEQUENCE_VIEW_DRAWS):
-        rotation, translation = random_view(rng, distance=(2.0 + 0.5 * draw, 8.0 + 0.5 * draw))
+        rotation, translation = cameras.backed_off(0.5 * draw).view(rng)
         view = SequenceView(camera, rotation, translation, place_in_camera(standing, rotation, translation))
-        if best is None or view.in_view.mean() > best.in_view.mean():
-            best = view
-        if best.in_view.mean() >= IN_VIEW_SHARE:
+        share = float(cameras.shows(camera, rotation, view.joints_cam).mean())
+        if share > best_share:
+            best, best_share = view, share
+        if best_share >= IN_VIEW_SHARE:
             break
     return best
 

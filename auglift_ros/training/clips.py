@@ -16,6 +16,7 @@ import numpy as np
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters.temporal import WindowSpec, predict_sequence, stream_sequence
 from auglift_ros.runtime.models import LoadedLifter
+from auglift_ros.simulation.scene import CameraRanges
 from auglift_ros.simulation.simulate import SequenceView, SimulatedClips, interpolate_frames, sequence_view
 from auglift_ros.training.frames import MotionLike
 
@@ -65,12 +66,11 @@ def draw_clips(
     return clips
 
 
-def clip_views(
-    clips: Sequence[Clip], rng: np.random.Generator, image_size: tuple[int, int]
-) -> list[SequenceView]:
-    """One fixed camera per clip, keeping the person in view (simulation.simulate.sequence_view)."""
+def clip_views(clips: Sequence[Clip], rng: np.random.Generator, cameras: CameraRanges) -> list[SequenceView]:
+    """One fixed camera per clip from `cameras`, keeping the person in view
+    (simulation.simulate.sequence_view)."""
     return [
-        sequence_view(clip.joints, clip_rng, image_size)
+        sequence_view(clip.joints, clip_rng, cameras)
         for clip, clip_rng in zip(clips, rng.spawn(len(clips)), strict=True)
     ]
 

@@ -72,7 +72,7 @@ def run_evaluation(
             fps=data.get("fps", 30.0),
             max_clip_frames=data.get("max_clip_frames", 300),
         )
-        views = clip_views(clips, rng, simulation.image_size)
+        views = clip_views(clips, rng, simulation.camera_ranges())
         simulated_clips = simulation.simulate_views(views, rng, [loaded.codec], progress=progress)
         simulated = simulated_clips.frames
         prediction = predict_clips(loaded, simulated_clips, streamed=streamed)

@@ -94,8 +94,8 @@ class SimulationConfig:
     detector_noise_scale: float = 0.5
     depth_error_scale: float = 1.0
     cameras: dict[str, Any] = field(default_factory=dict)
-    """CameraRanges settings for single-frame training (image_sizes defaults to [image_size]); empty:
-    the original indoor-robot ranges. Temporal clips still use image_size and those ranges."""
+    """CameraRanges settings (image_sizes defaults to [image_size]); empty: the original indoor-robot
+    ranges. Single frames draw a camera each; a temporal model's clips one camera per clip."""
     chunk_frames: int = 0
     """0: one stream of frames (as always); N: chunks of N frames, each with its own stream, which
     `workers` processes can simulate in parallel (the frames depend on N, not on the workers)."""
@@ -463,7 +463,7 @@ def simulate_training_data(
             takes, job.data.frames, rng, fps=job.data.fps, max_clip_frames=job.data.max_clip_frames
         )
         return job.simulation.simulate_views(
-            clip_views(clips, rng, job.simulation.image_size), rng, codecs, progress
+            clip_views(clips, rng, job.simulation.camera_ranges()), rng, codecs, progress
         )
     from auglift_ros.training.frames import select_frames
 

@@ -171,7 +171,7 @@ def run_temporal_study(
     set_aside = [r for r, chosen in zip(saved, selected, strict=True) if not chosen]  # kept in runs.json
     done = {(*_run_key(r), r["target"]) for r in runs}
     sim = config.simulation
-    size = tuple(sim.image_size)
+    cameras = sim.camera_ranges()
     codecs = [config.codec(fs) for fs in config.feature_sets]
 
     def simulate(views: list[SequenceView], rng: np.random.Generator) -> SimulatedClips:
@@ -206,14 +206,16 @@ def run_temporal_study(
             if progress:
                 print(f"[temporal-study] train on {train_name}, seed {seed}: simulating clips", flush=True)
             draw = {"fps": config.fps, "max_clip_frames": config.max_clip_frames}
-            train = simulate(clip_views(draw_clips(takes, config.train_frames, rng, **draw), rng, size), rng)
+            train = simulate(
+                clip_views(draw_clips(takes, config.train_frames, rng, **draw), rng, cameras), rng
+            )
             tests: dict[str, tuple[SimulatedClips, np.ndarray, str]] = {}
             for split, split_takes_, test_name in (
                 ("in_distribution", held_out, train_name),
                 ("out_of_distribution", ood_takes, ood_name),
             ):
                 clips = draw_clips(split_takes_, config.test_frames, rng, **draw)
-                views = clip_views(clips, rng, size)
+                views = clip_views(clips, rng, cameras)
                 tests[split] = (
                     simulate(views, rng),
                     clip_actions(clips, [len(c.joints) for c in clips]),
