@@ -54,3 +54,19 @@ def test_empty_scene_and_bad_images(detector: MediaPipePoseDetector) -> None:
         detector.detect(np.zeros((480, 640, 3), np.float32))
     with pytest.raises(ValueError, match="min_detection_confidence"):
         MediaPipePoseDetector(min_detection_confidence=2.0)
+
+
+def test_segmentation_mask_covers_the_person_and_leaves_the_landmarks_alone(
+    detector: MediaPipePoseDetector,
+) -> None:
+    image = matplotlib.image.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    with MediaPipePoseDetector(tracking=False, segmentation=True) as segmenting:
+        found, mask = segmenting.detect_with_mask(image)
+        _, none = segmenting.detect_with_mask(np.zeros((480, 640, 3), np.uint8))
+    np.testing.assert_array_equal(found.keypoints, detector.detect(image).keypoints)
+    assert mask is not None and mask.shape == image.shape[:2] and 0.0 <= mask.min() <= mask.max() <= 1.0
+    for joint in ("left_shoulder", "right_shoulder", "neck_nose"):
+        x, y = np.rint(found.keypoints[0, J[joint]]).astype(int)
+        assert mask[y, x] > 0.5
+    assert mask[5, 5] < 0.5 and none is None  # a corner of the background; nobody, no mask
+    assert detector.detect_with_mask(image)[1] is None  # made without segmentation

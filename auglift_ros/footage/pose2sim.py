@@ -6,6 +6,10 @@ change under the tests): ``Demo_SinglePerson/videos/cam01..cam04.mp4`` and the Q
 into the cache and unpacks those five files beside it; :func:`cached_pose2sim_demo` finds them
 without any network access (for tests).
 
+The wheel also holds ``Demo_MultiPerson`` (``demo_dir=MULTI_PERSON_DIR``): the same recording with a
+second person composited in, which ``benchmarks/fit_detector_errors.py`` measures the detector on
+(docs/simulation.md says why only that person).
+
 Measured on this wheel: every video has 100 frames at 60 fps (1.67 s); cam01 and cam02 are 1080x1920
 and cam03 and cam04 1088x1920 (portrait), while the calibration describes 1088x1920 images for all four.
 1088 is 1080 rounded up to H.264's 16-pixel macroblocks, and decoders crop such padding at the right
@@ -35,10 +39,21 @@ from auglift_ros.footage.wheels import FetchError, download_wheel, extract_membe
 
 POSE2SIM_VERSION = "0.10.49"
 DEMO_DIR = "Demo_SinglePerson"
+MULTI_PERSON_DIR = "Demo_MultiPerson"
 CAMERA_NAMES: tuple[str, ...] = ("cam01", "cam02", "cam03", "cam04")
-VIDEO_MEMBERS: tuple[str, ...] = tuple(f"{DEMO_DIR}/videos/{name}.mp4" for name in CAMERA_NAMES)
-CALIBRATION_MEMBER = f"{DEMO_DIR}/calibration/Calib.qca.txt"
-DEMO_MEMBERS: tuple[str, ...] = (*VIDEO_MEMBERS, CALIBRATION_MEMBER)
+
+
+def demo_members(demo_dir: str = DEMO_DIR) -> tuple[str, ...]:
+    """Wheel members of one demo folder: the four videos, then the calibration file."""
+    return (
+        *(f"{demo_dir}/videos/{name}.mp4" for name in CAMERA_NAMES),
+        f"{demo_dir}/calibration/Calib.qca.txt",
+    )
+
+
+DEMO_MEMBERS: tuple[str, ...] = demo_members()
+VIDEO_MEMBERS: tuple[str, ...] = DEMO_MEMBERS[:-1]
+CALIBRATION_MEMBER = DEMO_MEMBERS[-1]
 
 
 def default_cache() -> Path:
@@ -62,47 +77,48 @@ class Pose2SimDemo:
         return [by_name[name] for name in CAMERA_NAMES]
 
 
-def _demo_in(cache: Path) -> Pose2SimDemo:
+def _demo_in(cache: Path, demo_dir: str) -> Pose2SimDemo:
     root = cache / f"pose2sim-{POSE2SIM_VERSION}"
-    return Pose2SimDemo(tuple(root / member for member in VIDEO_MEMBERS), root / CALIBRATION_MEMBER)
+    *videos, calibration = (root / member for member in demo_members(demo_dir))
+    return Pose2SimDemo(tuple(videos), calibration)
 
 
 def _unpacked(demo: Pose2SimDemo) -> bool:
     return all(path.is_file() and path.stat().st_size > 0 for path in (*demo.videos, demo.calibration))
 
 
-def _unpack(wheel: Path, demo: Pose2SimDemo) -> None:
-    for member, target in zip(DEMO_MEMBERS, (*demo.videos, demo.calibration), strict=True):
+def _unpack(wheel: Path, demo: Pose2SimDemo, demo_dir: str) -> None:
+    for member, target in zip(demo_members(demo_dir), (*demo.videos, demo.calibration), strict=True):
         if not (target.is_file() and target.stat().st_size > 0):
             extract_member(wheel, member, target)
 
 
-def cached_pose2sim_demo(cache: Path | None = None) -> Pose2SimDemo | None:
+def cached_pose2sim_demo(cache: Path | None = None, *, demo_dir: str = DEMO_DIR) -> Pose2SimDemo | None:
     """The demo from the cache without network: unpacked files, else unpacked from a cached wheel;
     None when neither is there."""
     cache = default_cache() if cache is None else cache
-    demo = _demo_in(cache)
+    demo = _demo_in(cache, demo_dir)
     if _unpacked(demo):
         return demo
     wheels = sorted(cache.glob(f"pose2sim-{POSE2SIM_VERSION}-*.whl"))
     if not wheels:
         return None
-    _unpack(wheels[-1], demo)
+    _unpack(wheels[-1], demo, demo_dir)
     return demo
 
 
 def fetch_pose2sim_demo(
-    cache: Path | None = None, *, log: Callable[[str], None] | None = print
+    cache: Path | None = None, *, demo_dir: str = DEMO_DIR, log: Callable[[str], None] | None = print
 ) -> Pose2SimDemo:
     """The demo files, fetched on first use (``pip download --no-deps pose2sim==0.10.49``, about
     50 MB; the wheel stays in the cache). FetchError with pip's message when that fails."""
     cache = default_cache() if cache is None else cache
-    demo = cached_pose2sim_demo(cache)
+    demo = cached_pose2sim_demo(cache, demo_dir=demo_dir)
     if demo is not None:
         return demo
     wheel = download_wheel("pose2sim", cache, version=POSE2SIM_VERSION, log=log)
-    demo = _demo_in(cache)
-    _unpack(wheel, demo)
+    demo = _demo_in(cache, demo_dir)
+    _unpack(wheel, demo, demo_dir)
     return demo
 
 

@@ -69,6 +69,8 @@ class MediaPipePoseDetector:
     tracking=True reuses the previous frame's landmarks to find the person (video: faster, smoother);
     False detects every image afresh (independent images, tests). Detections carry ``world``: the
     world landmarks as MediaPipe gives them (metres, hip centre origin, axes as MediaPipe's).
+    segmentation=True also computes the person's segmentation mask (:meth:`detect_with_mask`), with
+    which a caller can paint the person out and detect the next one; the landmarks are the same.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class MediaPipePoseDetector:
         tracking: bool = True,
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        segmentation: bool = False,
     ) -> None:
         for name, value in (
             ("min_detection_confidence", min_detection_confidence),
@@ -91,13 +94,20 @@ class MediaPipePoseDetector:
             model_complexity=1,
             min_detection_confidence=min_detection_confidence,
             min_tracking_confidence=min_tracking_confidence,
+            enable_segmentation=segmentation,
         )
+        self._segmentation = segmentation
 
     def detect(self, image_rgb: np.ndarray) -> Detections:
+        return self.detect_with_mask(image_rgb)[0]
+
+    def detect_with_mask(self, image_rgb: np.ndarray) -> tuple[Detections, np.ndarray | None]:
+        """Detections and the person's segmentation mask (H, W) float32 in [0, 1], None when nobody
+        was found or the detector was made without ``segmentation=True``."""
         image = check_rgb_image(image_rgb)
         result = self._pose.process(image)
         if result.pose_landmarks is None or result.pose_world_landmarks is None:
-            return Detections.empty(world=True)
+            return Detections.empty(world=True), None
         height, width = image.shape[:2]
         landmarks = result.pose_landmarks.landmark
         points = np.array([[lm.x * width, lm.y * height] for lm in landmarks])[None]
@@ -105,7 +115,8 @@ class MediaPipePoseDetector:
         keypoints, confidence = blazepose_to_h36m(points, visibility)
         world_points = np.array([[lm.x, lm.y, lm.z] for lm in result.pose_world_landmarks.landmark])[None]
         world, _ = blazepose_to_h36m(world_points)
-        return Detections(keypoints=keypoints, confidence=confidence, world=world)
+        mask = np.asarray(result.segmentation_mask, dtype=np.float32) if self._segmentation else None
+        return Detections(keypoints=keypoints, confidence=confidence, world=world), mask
 
     def close(self) -> None:
         self._pose.close()

@@ -6,10 +6,19 @@ into what the real sensor would give; docs/simulation.md lists every parameter a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from auglift_ros.core.skeleton import H36M_FROM_COCO_SOURCES, H36M_LEFT_RIGHT_PAIRS, H36M_NUM_JOINTS
+from auglift_ros.core.skeleton import (
+    H36M_FROM_COCO_SOURCES,
+    H36M_JOINT_NAMES,
+    H36M_LEFT_RIGHT_PAIRS,
+    H36M_NUM_JOINTS,
+)
 
 COCO_KEYPOINT_SIGMAS: np.ndarray = np.array(
     [0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.087, 0.087,
@@ -56,7 +65,8 @@ def simulate_detector(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Noisy 2D detections (P, 17, 2) and confidences (P, 17) in [0, 1] from true keypoints.
 
-    Error model (a first version; a later issue calibrates it on real detector output):
+    Error model (assumed, not measured; every shipped lifter was trained with it.
+    :class:`DetectorErrorModel` is the alternative measured on a real detector):
 
     - jitter: Gaussian per axis with std ``noise_scale * s * sigma_j`` (s = ``person_scale_px``,
       sigma_j = :data:`H36M_KEYPOINT_SIGMAS`). COCO's OKS treats ``s * 2 sigma_j`` as the annotators'
@@ -102,6 +112,248 @@ def simulate_detector(
     detected = np.where(outlier[..., None], keypoints_px + offset, detected)
     confidence = np.where(outlier, outlier_conf, confidence)
     return detected, np.clip(confidence, 0.0, 1.0)
+
+
+_J = {name: i for i, name in enumerate(H36M_JOINT_NAMES)}
+JOINT_GROUPS: dict[str, tuple[int, ...]] = {
+    group: tuple(_J[name] for name in names)
+    for group, names in (
+        ("torso", ("pelvis", "right_hip", "left_hip", "spine", "thorax", "left_shoulder", "right_shoulder")),
+        ("head", ("neck_nose", "head")),
+        ("legs", ("right_knee", "right_ankle", "left_knee", "left_ankle")),
+        ("arms", ("left_elbow", "left_wrist", "right_elbow", "right_wrist")),
+    )
+}
+"""Joints that share one confidence distribution and one outlier rate in a :class:`DetectorErrorModel`:
+a few hundred detections cannot fit them joint by joint, and MediaPipe's scores differ by group
+(the trunk and face near 1 even when hidden, hidden limbs far lower)."""
+QUANTILE_LEVELS: np.ndarray = np.array([0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0])
+"""Probability levels of the quantile tables a :class:`DetectorErrorModel` draws from (inverse CDF,
+linear between levels; finer in the tails, where the rare large values are)."""
+
+
+def _quantiles(values: Sequence[float], what: str) -> tuple[float, ...]:
+    table = tuple(float(v) for v in values)
+    if len(table) != len(QUANTILE_LEVELS) or np.any(np.diff(table) < 0) or not np.all(np.isfinite(table)):
+        raise ValueError(f"{what}: expected {len(QUANTILE_LEVELS)} non-decreasing quantiles, got {table}")
+    return table
+
+
+@dataclass(frozen=True)
+class DetectorErrorModel:
+    """A 2D detector's errors as measured on real footage, where :func:`simulate_detector` assumes them.
+
+    ``benchmarks/fit_detector_errors.py`` fits one to MediaPipe on multi-view footage
+    (:data:`MEDIAPIPE_FITTED`; docs/simulation.md has the measured table). Per joint, in this order:
+
+    - confidence, drawn from the measured distribution of its group (:data:`JOINT_GROUPS`), one for
+      visible and one for occluded joints (quantiles at :data:`QUANTILE_LEVELS`);
+    - jitter: Gaussian per axis with std ``noise_scale * s * joint_sigma[j] * noise_factors[b]``, s the
+      person's keypoint-box scale and b the confidence bin (``confidence_edges``, lowest bin first):
+      the error grows as the score falls, as measured, so the confidence channel tells a lifter what
+      the real detector's score tells it;
+    - swaps: each left/right pair exchanged with ``swap_prob``, scores swapped along;
+    - gross outliers, with the group's ``outlier_prob``: the joint lands ``jump * s`` from its true
+      place in a random direction (jump drawn from ``outlier_jump``), with a confidence drawn from
+      ``outlier_confidence``.
+
+    ``neck_nose_scale`` and ``head_scale`` (1: off) first move the keypoints to where the detector
+    puts them rather than where the mocap joints sit: neck_nose to ``thorax + neck_nose_scale *
+    (neck_nose - thorax)`` and head to ``neck_nose' + head_scale * (head - neck_nose)``, in the image.
+    """
+
+    joint_sigma: tuple[float, ...]
+    confidence_edges: tuple[float, ...]
+    noise_factors: tuple[float, ...]
+    visible_confidence: Mapping[str, tuple[float, ...]]
+    occluded_confidence: Mapping[str, tuple[float, ...]]
+    outlier_prob: Mapping[str, float]
+    outlier_jump: tuple[float, ...]
+    outlier_confidence: tuple[float, ...]
+    swap_prob: float
+    neck_nose_scale: float = 1.0
+    head_scale: float = 1.0
+    source: str = field(default="", compare=False)
+    """Where the values come from (command and data), for model cards and logs."""
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: normalise the containers once, here
+        set_(self, "joint_sigma", tuple(float(v) for v in self.joint_sigma))
+        set_(self, "confidence_edges", tuple(float(v) for v in self.confidence_edges))
+        set_(self, "noise_factors", tuple(float(v) for v in self.noise_factors))
+        if len(self.joint_sigma) != H36M_NUM_JOINTS or min(self.joint_sigma) < 0:
+            raise ValueError(f"joint_sigma: expected {H36M_NUM_JOINTS} non-negative values")
+        if len(self.noise_factors) != len(self.confidence_edges) + 1 or np.any(
+            np.diff(self.confidence_edges) <= 0
+        ):
+            raise ValueError("noise_factors needs one value per confidence bin (increasing edges + 1)")
+        for name in ("visible_confidence", "occluded_confidence", "outlier_prob"):
+            table = getattr(self, name)
+            if set(table) != set(JOINT_GROUPS):
+                raise ValueError(f"{name}: expected the groups {sorted(JOINT_GROUPS)}, got {sorted(table)}")
+        set_(self, "visible_confidence", {g: _quantiles(self.visible_confidence[g], g) for g in JOINT_GROUPS})
+        set_(
+            self, "occluded_confidence", {g: _quantiles(self.occluded_confidence[g], g) for g in JOINT_GROUPS}
+        )
+        set_(self, "outlier_prob", {g: float(self.outlier_prob[g]) for g in JOINT_GROUPS})
+        set_(self, "outlier_jump", _quantiles(self.outlier_jump, "outlier_jump"))
+        set_(self, "outlier_confidence", _quantiles(self.outlier_confidence, "outlier_confidence"))
+        probabilities = [self.swap_prob, *self.outlier_prob.values()]
+        if not all(0.0 <= p <= 1.0 for p in probabilities):
+            raise ValueError(f"probabilities must lie in [0, 1], got {probabilities}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (JSON): the fit command writes this, :meth:`from_dict` reads it back."""
+        return {
+            key: dict(value) if isinstance(value, Mapping) else value for key, value in asdict(self).items()
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> DetectorErrorModel:
+        return cls(**values)
+
+    def place_keypoints(self, keypoints_px: np.ndarray) -> np.ndarray:
+        """Keypoints (..., 17, 2) with neck_nose and head moved as the detector places them."""
+        out = np.array(keypoints_px, dtype=np.float64)
+        thorax, nose, head = (out[..., _J[n], :].copy() for n in ("thorax", "neck_nose", "head"))
+        out[..., _J["neck_nose"], :] = thorax + self.neck_nose_scale * (nose - thorax)
+        out[..., _J["head"], :] = out[..., _J["neck_nose"], :] + self.head_scale * (head - nose)
+        return out
+
+    def _per_joint(self, table: Mapping[str, float]) -> np.ndarray:
+        values = np.empty(H36M_NUM_JOINTS)
+        for group, joints in JOINT_GROUPS.items():
+            values[list(joints)] = table[group]
+        return values
+
+    def draw_confidence(self, visible: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Scores (P, 17) drawn from the group's visible or occluded distribution."""
+        visible = np.asarray(visible, dtype=bool)
+        level = rng.uniform(size=visible.shape)
+        confidence = np.empty(visible.shape)
+        for group, joints in JOINT_GROUPS.items():
+            cols = list(joints)
+            seen = np.interp(level[:, cols], QUANTILE_LEVELS, self.visible_confidence[group])
+            hidden = np.interp(level[:, cols], QUANTILE_LEVELS, self.occluded_confidence[group])
+            confidence[:, cols] = np.where(visible[:, cols], seen, hidden)
+        return confidence
+
+    def noise_factor(self, confidence: np.ndarray) -> np.ndarray:
+        """The jitter factor of each score's confidence bin."""
+        return np.asarray(self.noise_factors)[
+            np.searchsorted(self.confidence_edges, confidence, side="right")
+        ]
+
+    def simulate(
+        self,
+        keypoints_px: np.ndarray,
+        visible: np.ndarray,
+        person_scale_px: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        noise_scale: float = 1.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Detections (P, 17, 2) and confidences (P, 17) in [0, 1], as :func:`simulate_detector` returns
+        them; ``noise_scale`` multiplies the jitter (1: as measured)."""
+        keypoints = self.place_keypoints(keypoints_px)
+        scale = np.asarray(person_scale_px, dtype=np.float64)[:, None]
+        shape = keypoints.shape[:2]
+        confidence = self.draw_confidence(visible, rng)
+        std = noise_scale * scale * np.asarray(self.joint_sigma) * self.noise_factor(confidence)
+        detected = keypoints + rng.normal(size=(*shape, 2)) * std[..., None]
+
+        swap = rng.uniform(size=(shape[0], len(H36M_LEFT_RIGHT_PAIRS))) < self.swap_prob
+        detected = _swap_pairs(detected, swap[..., None])
+        confidence = _swap_pairs(confidence, swap)
+
+        outlier = rng.uniform(size=shape) < self._per_joint(self.outlier_prob)
+        jump = np.interp(rng.uniform(size=shape), QUANTILE_LEVELS, self.outlier_jump) * scale
+        angle = rng.uniform(0.0, 2.0 * np.pi, shape)
+        offset = jump[..., None] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+        detected = np.where(outlier[..., None], keypoints + offset, detected)
+        wrong = np.interp(rng.uniform(size=shape), QUANTILE_LEVELS, self.outlier_confidence)
+        confidence = np.where(outlier, wrong, confidence)
+        return detected, np.clip(confidence, 0.0, 1.0)
+
+
+# Fitted by `.venv/bin/python benchmarks/fit_detector_errors.py --out DIR` (DIR/fitted_model.json) on
+# pose2sim 0.10.49's Demo_MultiPerson: MediaPipe 0.10.21 Pose (tracking, as the detector node runs it)
+# on the composited person, 362 detections in four views. docs/simulation.md has the measured table,
+# the calibration check and what stays assumed (one standing person, 1.7 s: a small sample).
+MEDIAPIPE_FITTED = DetectorErrorModel(
+    joint_sigma=(
+        0.0189, 0.032, 0.0096, 0.0205, 0.0274, 0.0159, 0.0206, 0.0046, 0.0138, 0.0167, 0.0171,
+        0.0199, 0.0194, 0.0236, 0.0199, 0.0166, 0.0169,
+    ),
+    confidence_edges=(0.5, 0.7, 0.9),
+    noise_factors=(3.3034, 1.9637, 1.4687, 1.0),
+    visible_confidence={
+        "torso": (
+            0.9962, 0.9978, 0.9985, 0.9992, 0.9994, 0.9996, 0.9996,
+            0.9997, 0.9998, 0.9999, 1.0, 1.0, 1.0,
+        ),
+        "head": (
+            0.9827, 0.9964, 0.9986, 0.9991, 0.9995, 0.9995, 0.9996,
+            0.9997, 0.9998, 0.9999, 0.9999, 1.0, 1.0,
+        ),
+        "legs": (
+            0.55, 0.7364, 0.7723, 0.8745, 0.9232, 0.9455, 0.9683,
+            0.9763, 0.982, 0.987, 0.9915, 0.9934, 0.9965,
+        ),
+        "arms": (
+            0.0632, 0.4491, 0.5249, 0.67, 0.791, 0.8485, 0.9144,
+            0.9387, 0.9671, 0.9884, 0.9962, 0.9975, 0.9984,
+        ),
+    },
+    occluded_confidence={
+        "torso": (
+            0.9959, 0.998, 0.9986, 0.9991, 0.9992, 0.9993, 0.9994,
+            0.9995, 0.9996, 0.9997, 0.9998, 0.9998, 1.0,
+        ),
+        "head": (
+            0.9951, 0.9966, 0.9986, 0.9992, 0.9993, 0.9994, 0.9995,
+            0.9996, 0.9997, 0.9997, 0.9997, 0.9997, 0.9997,
+        ),
+        "legs": (
+            0.6139, 0.6968, 0.71, 0.7853, 0.8414, 0.9698, 0.9753,
+            0.9778, 0.9826, 0.9847, 0.9865, 0.9869, 0.9879,
+        ),
+        "arms": (
+            0.0274, 0.0357, 0.057, 0.0828, 0.143, 0.3719, 0.4759,
+            0.5844, 0.6586, 0.7971, 0.9226, 0.9664, 0.9981,
+        ),
+    },
+    outlier_prob={"torso": 0.0002, "head": 0.0, "legs": 0.0306, "arms": 0.0509},
+    outlier_jump=(
+        0.2013, 0.2086, 0.2122, 0.2251, 0.2363, 0.251, 0.2681,
+        0.2858, 0.3066, 0.3418, 0.4131, 0.445, 0.5192,
+    ),
+    outlier_confidence=(
+        0.0705, 0.3534, 0.4745, 0.5449, 0.6155, 0.6496, 0.7871,
+        0.8285, 0.903, 0.9817, 0.9917, 0.9941, 0.9997,
+    ),
+    swap_prob=0.0002,
+    source="benchmarks/fit_detector_errors.py on pose2sim 0.10.49 Demo_MultiPerson (the composited person), "
+    "MediaPipe 0.10.21 Pose (model_complexity 1, tracking)",
+)  # fmt: skip
+"""MediaPipe's errors as measured (no joint offsets)."""
+MEDIAPIPE_FITTED_OFFSETS = replace(MEDIAPIPE_FITTED, neck_nose_scale=1.777, head_scale=0.273)
+"""The same with MediaPipe's nose and eyes where the mocap skeleton has neck_nose and head top (the
+triangulated MediaPipe skeleton's thorax -> nose and nose -> eyes over the rest skeleton's, in trunk
+lengths; the same fit command prints them)."""
+DETECTOR_MODELS: dict[str, DetectorErrorModel | None] = {
+    "assumed": None,
+    "mediapipe": MEDIAPIPE_FITTED,
+    "mediapipe_offsets": MEDIAPIPE_FITTED_OFFSETS,
+}
+"""Detector error models by name (for training configs): "assumed" is :func:`simulate_detector`'s."""
+
+
+def detector_error_model(name: str) -> DetectorErrorModel | None:
+    """The model of :data:`DETECTOR_MODELS` called ``name`` (ValueError naming the choices)."""
+    if name not in DETECTOR_MODELS:
+        raise ValueError(f"unknown detector error model {name!r}; choose one of {sorted(DETECTOR_MODELS)}")
+    return DETECTOR_MODELS[name]
 
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, ...], std: float, step_px: float) -> np.ndarray:

@@ -31,7 +31,12 @@ from auglift_ros.simulation.scene import (
     ray_cast_visibility,
     render_depth,
 )
-from auglift_ros.simulation.sensors import keypoint_box_scale, simulate_detector, simulate_monocular_depth
+from auglift_ros.simulation.sensors import (
+    DetectorErrorModel,
+    keypoint_box_scale,
+    simulate_detector,
+    simulate_monocular_depth,
+)
 
 MAX_VIEW_DRAWS = 20
 """Views are redrawn until the whole person is in the image (a detector reports people in view)."""
@@ -40,6 +45,9 @@ TRUNCATED_CONFIDENCE = 0.3
 0.15): detectors extrapolate such joints and mark them unsure. An assumption, not yet measured."""
 BLUR_SUPPORT_PX = 8
 """Extra crop margin so the depth model's edge blur near every sample matches a full-frame blur."""
+STANDARD_DETECTOR_NOISE_SCALE = 0.5
+"""The default detector_noise_scale. With a measured DetectorErrorModel the jitter is the measured one
+times detector_noise_scale / this, so a config's standard 0.5 means "as measured" for either model."""
 
 
 def _sampling_window(
@@ -55,6 +63,21 @@ def _sampling_window(
     low = np.clip(np.floor(finite.min(axis=0) - reach), 0, (width, height)).astype(int)
     high = np.clip(np.ceil(finite.max(axis=0) + reach) + 1, 0, (width, height)).astype(int)
     return slice(low[1], high[1]), slice(low[0], high[0]), low.astype(float)
+
+
+def _detect(
+    pixels: np.ndarray,
+    seen: np.ndarray,
+    rng: np.random.Generator,
+    noise_scale: float,
+    model: DetectorErrorModel | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Detections (P, 17, 2) and confidences of true keypoints (P, 17, 2): the assumed error model, or
+    a measured one (see STANDARD_DETECTOR_NOISE_SCALE)."""
+    scale = keypoint_box_scale(pixels)
+    if model is None:
+        return simulate_detector(pixels, seen, scale, rng, noise_scale=noise_scale)
+    return model.simulate(pixels, seen, scale, rng, noise_scale=noise_scale / STANDARD_DETECTOR_NOISE_SCALE)
 
 
 @dataclass
@@ -118,7 +141,8 @@ def simulate_frames(
     *,
     cameras: CameraRanges = DEFAULT_CAMERAS,
     depth_error_scale: float = 1.0,
-    detector_noise_scale: float = 0.5,
+    detector_noise_scale: float = STANDARD_DETECTOR_NOISE_SCALE,
+    detector_model: DetectorErrorModel | None = None,
     progress: bool = False,
 ) -> SimulatedFrames:
     """Simulate one frame per pose (N, 17, 3) (metres, y up, any root position).
@@ -134,7 +158,8 @@ def simulate_frames(
     is simulate_detector's noise_scale; the default 0.5 accounts for its person scale (the keypoint
     box, about 0.7 x person height) being larger than COCO's sqrt(segment area) (about 0.4 x height)
     and gives a mean 2D error of about 3.5 % of person height, the level of a good detector in the
-    wild (measured: 7 % at noise_scale 1).
+    wild (measured: 7 % at noise_scale 1). detector_model: a measured error model instead of those
+    assumptions (sensors.DETECTOR_MODELS; None: the assumed one every shipped model was trained with).
     """
     if depth_error_scale < 0 or detector_noise_scale < 0:
         raise ValueError(
@@ -160,7 +185,13 @@ def simulate_frames(
             if cameras.accepts(camera, rotation, joints):
                 break
         keypoints[i], confidence[i], visible[i] = sampler.observe(
-            camera, joints, floor_plane(rotation, translation), scene_rng, depth_rng, detector_noise_scale
+            camera,
+            joints,
+            floor_plane(rotation, translation),
+            scene_rng,
+            depth_rng,
+            detector_noise_scale,
+            detector_model,
         )
         joints_cam[i] = joints
         camera_matrix[i] = camera.K
@@ -236,6 +267,7 @@ class _DepthSampler:
         scene_rng: np.random.Generator,
         depth_rng: np.random.Generator,
         noise_scale: float,
+        model: DetectorErrorModel | None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(detected keypoints (17, 2), confidence (17,), visible (17,)) for joints in the camera."""
         pixels = camera.project(joints)
@@ -244,9 +276,7 @@ class _DepthSampler:
             seen = joint_visibility(depth, joints[None], camera)
         else:  # no depth image needed: the same visibility from 17 rays
             seen = ray_cast_visibility(joints[None], camera, floor=floor)
-        detected, conf = simulate_detector(
-            pixels[None], seen, keypoint_box_scale(pixels[None]), scene_rng, noise_scale=noise_scale
-        )
+        detected, conf = _detect(pixels[None], seen, scene_rng, noise_scale, model)
         size = (camera.width, camera.height)
         conf = np.where(np.all((pixels >= 0) & (pixels < size), axis=-1), conf, conf * TRUNCATED_CONFIDENCE)
         if self.codecs:
@@ -321,7 +351,8 @@ def simulate_sequence(
     rng: np.random.Generator,
     *,
     depth_error_scale: float = 1.0,
-    detector_noise_scale: float = 0.5,
+    detector_noise_scale: float = STANDARD_DETECTOR_NOISE_SCALE,
+    detector_model: DetectorErrorModel | None = None,
 ) -> Iterator[SequenceFrame]:
     """Frame by frame (full depth images are large): render, detect and estimate depth as
     simulate_frames does, for a take seen by one fixed camera."""
@@ -335,9 +366,7 @@ def simulate_sequence(
         depth = render_depth(camera, joints[None], floor=floor)
         seen = joint_visibility(depth, joints[None], camera)
         pixels = camera.project(joints)[None]
-        detected, conf = simulate_detector(
-            pixels, seen, keypoint_box_scale(pixels), scene_rng, noise_scale=detector_noise_scale
-        )
+        detected, conf = _detect(pixels, seen, scene_rng, detector_noise_scale, detector_model)
         persons = slice(None) if whole else slice(0)
         yield SequenceFrame(
             keypoints=detected[persons],
@@ -373,7 +402,8 @@ def simulate_views(
     codecs: Sequence[FeatureCodec],
     *,
     depth_error_scale: float = 1.0,
-    detector_noise_scale: float = 0.5,
+    detector_noise_scale: float = STANDARD_DETECTOR_NOISE_SCALE,
+    detector_model: DetectorErrorModel | None = None,
     progress: bool = False,
 ) -> SimulatedClips:
     """Detections and depth samples for every frame of every view, as simulate_frames makes them
@@ -390,7 +420,9 @@ def simulate_views(
         for joints, frame_rng in zip(view.joints_cam, view_rng.spawn(len(view.joints_cam)), strict=True):
             scene_rng, depth_rng = frame_rng.spawn(2)
             observed.append(
-                sampler.observe(view.camera, joints, floor, scene_rng, depth_rng, detector_noise_scale)
+                sampler.observe(
+                    view.camera, joints, floor, scene_rng, depth_rng, detector_noise_scale, detector_model
+                )
             )
             bar.update()
     bar.close()
