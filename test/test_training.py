@@ -167,3 +167,19 @@ def test_training_pose_augmentation_mirrors_about_half_and_varies_bodies() -> No
     assert 0.07 < np.log(ratio).std() < 0.13
     with pytest.raises(ValueError, match=r"data.balance must lie in \[0, 1\]"):
         DataConfig(sequences=("x",), balance=2.0)
+
+
+def test_a_training_config_selects_the_measured_detector_model() -> None:
+    from auglift_ros.training.job import SimulationConfig
+
+    poses = random_poses(200, np.random.default_rng(4))
+    errors = {}
+    for name in ("assumed", "mediapipe"):
+        frames = SimulationConfig(detector_model=name).simulate(
+            poses, np.random.default_rng(5), [], progress=False
+        )
+        truth = np.einsum("nij,nkj->nki", frames.camera_matrix, frames.joints_cam)
+        errors[name] = np.median(np.linalg.norm(frames.keypoints - truth[..., :2] / truth[..., 2:], axis=-1))
+    assert errors["mediapipe"] < 0.7 * errors["assumed"]  # measured: 2.4% against 6.3% of the person's height
+    with pytest.raises(ValueError, match="unknown detector error model 'rtm'"):
+        SimulationConfig(detector_model="rtm")

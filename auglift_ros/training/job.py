@@ -24,6 +24,7 @@ from auglift_ros.core.features import FeatureCodec, mean_box_size
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.runtime.models import CARD_SUFFIX, CODEC_METADATA_KEY
 from auglift_ros.simulation.scene import CameraRanges
+from auglift_ros.simulation.sensors import detector_error_model
 from auglift_ros.simulation.simulate import (
     SequenceView,
     SimulatedClips,
@@ -100,8 +101,12 @@ class SimulationConfig:
     """0: one stream of frames (as always); N: chunks of N frames, each with its own stream, which
     `workers` processes can simulate in parallel (the frames depend on N, not on the workers)."""
     workers: int = 1
+    detector_model: str = "assumed"
+    """The 2D detector's error model (simulation.sensors.DETECTOR_MODELS): "assumed" (literature
+    values, docs/simulation.md), or "mediapipe" / "mediapipe_offsets" (measured on MediaPipe)."""
 
     def __post_init__(self) -> None:
+        detector_error_model(self.detector_model)  # an unknown name fails when the config is read
         if len(self.image_size) != 2 or min(self.image_size) < 16:
             raise ValueError(f"simulation.image_size must be [width, height] >= 16 px, got {self.image_size}")
         if self.detector_noise_scale < 0 or self.depth_error_scale < 0:
@@ -132,6 +137,7 @@ class SimulationConfig:
             codecs,
             depth_error_scale=self.depth_error_scale,
             detector_noise_scale=self.detector_noise_scale,
+            detector_model=detector_error_model(self.detector_model),
             progress=progress,
         )
 
@@ -146,6 +152,7 @@ class SimulationConfig:
             "cameras": self.camera_ranges(),
             "depth_error_scale": self.depth_error_scale,
             "detector_noise_scale": self.detector_noise_scale,
+            "detector_model": detector_error_model(self.detector_model),
             "progress": progress,
         }
         if self.chunk_frames:
