@@ -59,15 +59,15 @@ def test_bad_depth_size_and_empty_frames(lifter: FrameLifter) -> None:
 
 
 def test_a_card_that_disagrees_with_the_model_file_is_refused(tmp_path) -> None:
-    """The shipped xyc model copied with its card, then the card's input frame edited or removed."""
+    """The shipped uadd model copied with its card, then the card's input frame edited or removed."""
     import json
     import shutil
 
     from auglift_ros.core.lifters import ModelLoadError
 
     model = tmp_path / "copy.onnx"
-    shutil.copy(load_lifter("auglift_xyc").path, model)
-    card = json.loads(load_lifter("auglift_xyc").path.with_suffix(".json").read_text())
+    shutil.copy(load_lifter("auglift_uadd").path, model)
+    card = json.loads(load_lifter("auglift_uadd").path.with_suffix(".json").read_text())
     assert load_lifter(model).codec.input_frame == "image"  # no card: the file's codec alone
     card["input"]["codec"]["input_frame"] = "perspective_crop"
     model.with_suffix(".json").write_text(json.dumps(card))
