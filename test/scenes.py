@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from auglift_ros.core.camera import PinholeCamera
+from auglift_ros.footage.calibration import CalibratedCamera
 from auglift_ros.mocap.generated import random_poses
 from auglift_ros.simulation.scene import (
     floor_plane,
@@ -26,3 +27,22 @@ def two_people(seed: int, distance: tuple[float, float]) -> tuple[PinholeCamera,
     people[1, :, 0] += 0.6
     joints = place_in_camera(people, rotation, translation)
     return camera, joints, render_depth(camera, joints, floor=floor_plane(rotation, translation))
+
+
+def camera_ring(yaws_deg: tuple[float, ...], dist: np.ndarray | None = None) -> list[CalibratedCamera]:
+    """Calibrated 1088x1920 portrait cameras (35 deg) 3.5 m around the world origin (y up), 1.8 m
+    high, looking down 15 degrees, one per azimuth; dist: every lens's OpenCV distortion (none)."""
+    pinhole = PinholeCamera.from_fov(1088, 1920, 35.0)
+    lens = np.zeros(5) if dist is None else np.asarray(dist, dtype=np.float64)
+    cameras = []
+    for view, yaw in enumerate(yaws_deg):
+        rotation, translation = random_view(
+            np.random.default_rng(view),
+            distance=(3.5, 3.5),
+            height=(1.8, 1.8),
+            pitch_deg=(-15.0, -15.0),
+            yaw_deg=(yaw, yaw),
+            pan_deg=(0.0, 0.0),
+        )
+        cameras.append(CalibratedCamera(f"cam{view}", 1088, 1920, pinhole.K, lens, rotation, translation))
+    return cameras

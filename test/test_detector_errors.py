@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scenes import camera_ring
 
-from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.skeleton import H36M_LEFT_RIGHT_PAIRS
 from auglift_ros.footage.calibration import CalibratedCamera
 from auglift_ros.footage.detector_errors import (
@@ -27,7 +27,6 @@ from auglift_ros.footage.detector_errors import (
 from auglift_ros.footage.pose2sim import MULTI_PERSON_DIR, cached_pose2sim_demo
 from auglift_ros.mocap.generated import random_poses
 from auglift_ros.perception.detector import Detections
-from auglift_ros.simulation.scene import random_view
 from auglift_ros.simulation.sensors import JOINT_GROUPS, QUANTILE_LEVELS, keypoint_box_scale
 
 LEFT, RIGHT = np.array(H36M_LEFT_RIGHT_PAIRS).T
@@ -35,22 +34,7 @@ LEFT, RIGHT = np.array(H36M_LEFT_RIGHT_PAIRS).T
 
 def rig(views: int = 4) -> list[CalibratedCamera]:
     """Cameras 3.5 m around the world origin (y up), 1.8 m high, looking down 15 degrees."""
-    pinhole = PinholeCamera.from_fov(1088, 1920, 35.0)
-    cameras = []
-    for view in range(views):
-        yaw = -160.0 + 360.0 / views * view
-        rotation, translation = random_view(
-            np.random.default_rng(view),
-            distance=(3.5, 3.5),
-            height=(1.8, 1.8),
-            pitch_deg=(-15.0, -15.0),
-            yaw_deg=(yaw, yaw),
-            pan_deg=(0.0, 0.0),
-        )
-        cameras.append(
-            CalibratedCamera(f"cam{view}", 1088, 1920, pinhole.K, np.zeros(5), rotation, translation)
-        )
-    return cameras
+    return camera_ring(tuple(-160.0 + 360.0 / views * view for view in range(views)))
 
 
 def people(frames: int, seed: int = 0) -> np.ndarray:

@@ -13,13 +13,13 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from scenes import camera_ring
 
-from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES, H36M_LEFT_RIGHT_PAIRS
 from auglift_ros.footage.calibration import CalibratedCamera
 from auglift_ros.footage.detector_errors import OUTLIER_THRESHOLD, robust_sigma
 from auglift_ros.mocap.generated import random_poses
-from auglift_ros.simulation.scene import random_view, ray_cast_visibility
+from auglift_ros.simulation.scene import ray_cast_visibility
 from auglift_ros.simulation.sensors import (
     DETECTOR_MODELS,
     JOINT_GROUPS,
@@ -153,21 +153,7 @@ def test_simulation_selects_the_model_and_scales_it_from_the_standard_level():
 
 
 def _rig() -> list[CalibratedCamera]:
-    pinhole = PinholeCamera.from_fov(1088, 1920, 35.0)
-    cameras = []
-    for view, yaw in enumerate((-130.0, -50.0, 40.0, 140.0)):
-        rotation, translation = random_view(
-            np.random.default_rng(view),
-            distance=(3.5, 3.5),
-            height=(1.8, 1.8),
-            pitch_deg=(-15.0, -15.0),
-            yaw_deg=(yaw, yaw),
-            pan_deg=(0.0, 0.0),
-        )
-        cameras.append(
-            CalibratedCamera(f"cam{view}", 1088, 1920, pinhole.K, np.zeros(5), rotation, translation)
-        )
-    return cameras
+    return camera_ring((-130.0, -50.0, 40.0, 140.0))
 
 
 def test_the_fit_recovers_a_known_model_through_the_multi_view_measurement():

@@ -3,10 +3,9 @@ the walking person recovered; no video or detector needed."""
 
 import numpy as np
 import pytest
+from scenes import camera_ring
 
-from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.skeleton import H36M_FLIP_PERMUTATION
-from auglift_ros.footage.calibration import CalibratedCamera
 from auglift_ros.footage.reference import (
     Reference,
     joints_in_camera,
@@ -14,29 +13,16 @@ from auglift_ros.footage.reference import (
     shift_frames,
 )
 from auglift_ros.mocap.generated import random_poses
-from auglift_ros.simulation.scene import lift_to_floor, random_view
+from auglift_ros.simulation.scene import lift_to_floor
 
 FRAMES = 40
 OFFSET_VIEW, OFFSET = 2, 3
 SWAP_VIEW, SWAP_FRAMES = 1, slice(10, 15)
+DEMO_LENS = np.array([-0.05, 0.14, 0.0006, 0.0007, 0.0])  # about the pose2sim demo's lenses
 
 
 def _cameras():
-    pinhole = PinholeCamera.from_fov(1088, 1920, 35.0)
-    cameras = []
-    for view in range(4):
-        yaw = -160.0 + 90.0 * view
-        rotation, translation = random_view(
-            np.random.default_rng(view),
-            distance=(3.5, 3.5),
-            height=(1.8, 1.8),
-            pitch_deg=(-15.0, -15.0),
-            yaw_deg=(yaw, yaw),
-            pan_deg=(0.0, 0.0),
-        )
-        dist = np.array([-0.05, 0.14, 0.0006, 0.0007, 0.0])  # about the pose2sim demo's lenses
-        cameras.append(CalibratedCamera(f"cam{view}", 1088, 1920, pinhole.K, dist, rotation, translation))
-    return cameras
+    return camera_ring(tuple(-160.0 + 90.0 * view for view in range(4)), DEMO_LENS)
 
 
 def _walk(frames):
