@@ -15,6 +15,7 @@ from auglift_ros.commands.footage_benchmark import (
     axis_correlation,
     lift_sequence,
     markdown_table,
+    per_joint_table,
     perfect_keypoints,
     scorable_frames,
     score_row,
@@ -72,6 +73,22 @@ def test_nan_frames_are_left_out_counted_and_views_pool_by_frames() -> None:
     assert pooled["mpjpe"] == pytest.approx((3 * 100.0 * 16 / 17 + 0.0) / 4)  # weighted by frames
 
 
+def test_face_points_are_scored_apart_from_the_body() -> None:
+    truth = _poses(4)
+    prediction = truth.copy()
+    prediction[:, J["head"], 1] += 0.1  # an eye midpoint where the truth has a head top, say
+    scores = score_row([prediction], [truth], ["a"])
+    pooled = scores["pooled"]
+    assert pooled["p_mpjpe_body"] == pytest.approx(0.0, abs=1e-6)  # the 15 other joints are exact
+    assert scores["per_view"]["a"]["p_mpjpe_body"] == pytest.approx(0.0, abs=1e-6)
+    assert pooled["p_mpjpe"] > 0.0
+    assert pooled["per_joint"]["head"]["mpjpe"] == pytest.approx(100.0)
+    assert pooled["per_joint"]["left_knee"]["mpjpe"] == pytest.approx(0.0, abs=1e-9)
+    lines = per_joint_table({"rows": {"ours": {"label": "ours"} | scores}}).splitlines()
+    assert lines[0] == "| joint | ours |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == [f"| {name}" for name in H36M_JOINT_NAMES]
+
+
 def test_score_row_rejects_mismatched_inputs() -> None:
     with pytest.raises(ValueError, match="views"):
         score_row([_poses(2)], [_poses(2), _poses(2)], ["a"])
@@ -87,7 +104,8 @@ def test_axis_correlation_finds_a_flipped_axis() -> None:
 
 
 def test_markdown_table_has_a_line_per_row_and_a_column_per_view() -> None:
-    figures = {"frames": 4, "frames_scored": 3, "mpjpe": 100.0, "p_mpjpe": 60.0, "pck": 80.0, "auc": 40.0}
+    figures = {"frames": 4, "frames_scored": 3, "mpjpe": 100.0, "p_mpjpe": 60.0, "p_mpjpe_body": 50.0}
+    figures |= {"pck": 80.0, "auc": 40.0}
     results = {
         "views": ["cam01", "cam02"],
         "rows": {
@@ -100,13 +118,21 @@ def test_markdown_table_has_a_line_per_row_and_a_column_per_view() -> None:
     }
     lines = markdown_table(results).splitlines()
     assert lines[0].endswith("| P-MPJPE cam01 | P-MPJPE cam02 |")
-    assert lines[2] == "| ours | 3 of 4 | 100.0 | 60.0 | 80.0 | 40.0 | 60.0 | - |"
+    assert lines[2] == "| ours | 3 of 4 | 100.0 | 60.0 | 50.0 | 80.0 | 40.0 | 60.0 | - |"
 
 
 def test_figures_are_recorded_in_the_lifted_models_card_only(tmp_path: Path) -> None:
     from auglift_ros.commands.footage_benchmark import CARD_BENCHMARK_KEY, record_in_card
 
-    figures = {"frames": 4, "frames_scored": 3, "mpjpe": 100.0, "p_mpjpe": 60.0, "pck": 80.0, "auc": 40.0}
+    figures = {
+        "frames": 4,
+        "frames_scored": 3,
+        "mpjpe": 100.0,
+        "p_mpjpe": 60.0,
+        "p_mpjpe_body": 50.0,
+        "pck": 80.0,
+        "auc": 40.0,
+    }
     row = {"label": "ours", "pooled": figures, "per_view": {"cam01": figures | {"p_mpjpe": 55.0}}}
     results = {"model": str(tmp_path / "lifter.onnx"), "footage": "pose2sim", "rows": {"ours": row}}
     card = tmp_path / "lifter.json"
@@ -119,6 +145,7 @@ def test_figures_are_recorded_in_the_lifted_models_card_only(tmp_path: Path) -> 
         "frames_scored": 3,
         "mpjpe": 100.0,
         "p_mpjpe": 60.0,
+        "p_mpjpe_body": 50.0,
         "pck": 80.0,
         "auc": 40.0,
     }
