@@ -25,13 +25,14 @@ Formats (facts from the public repositories named, our own code):
   ``root`` (T, 3), metres, y up, 24 fps, one 25-joint skeleton; mapped to H36M-17 by
   :mod:`auglift_ros.mocap.cmu_full`.
 
-Loading ``data_3d_h36m.npz``, ``data_2d_*.npz`` and ``.pkl`` files unpickles Python objects: only load
-files from sources you trust. The package's own ``.npz`` format is read without pickle.
+``data_3d_h36m.npz``, ``data_2d_*.npz`` and ``.pkl`` files hold pickles; they are read by
+:mod:`auglift_ros.mocap.data_pickle`, which admits numpy arrays and plain containers only, so a crafted
+file is refused (DatasetError) instead of running its code. The package's own ``.npz`` format has no
+pickle at all.
 """
 
 from __future__ import annotations
 
-import pickle
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ import numpy as np
 
 from auglift_ros.core.skeleton import COCO_NUM_JOINTS, H36M_NUM_JOINTS, coco_to_h36m
 from auglift_ros.mocap.cmu_full import is_cmu_full, take_info, to_h36m
+from auglift_ros.mocap.data_pickle import UnsafePickleError, load_data_pickle, load_npz_member
 
 
 class DatasetError(ValueError):
@@ -193,13 +195,12 @@ def _check_subjects_found(path: Path, wanted: set[str] | None, available: Iterab
 def _load_pickled_npz_dict(path: Path, key: str) -> dict[str, Any]:
     """The dict stored under ``key`` in a VideoPose3D ``.npz`` (a pickled 0-d object array)."""
     try:
-        with np.load(path, allow_pickle=True) as data:
-            if key not in data.files:
-                raise DatasetError(f"{path}: no '{key}' key (keys: {sorted(data.files)})")
-            value = data[key]
-    except DatasetError:
-        raise
-    except Exception as err:  # np.load raises many types for corrupt or non-npz files
+        value = load_npz_member(path, key)
+    except KeyError:
+        raise DatasetError(f"{path}: no '{key}' key (keys: {sorted(_npz_keys(path))})") from None
+    except UnsafePickleError as err:
+        raise DatasetError(f"{path}: '{key}': {err}") from err
+    except Exception as err:  # zipfile and numpy raise many types for corrupt or non-npz files
         raise DatasetError(f"{path}: cannot read as .npz: {err}") from err
     if not (isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0):
         raise DatasetError(f"{path}: '{key}' is not a pickled dict (got {value.dtype} {value.shape})")
@@ -361,7 +362,9 @@ _MOTIONBERT_SUBJECT = re.compile(r"^s_(\d+)_")
 def _read_pickle(path: Path) -> Any:
     try:
         with path.open("rb") as stream:
-            return pickle.load(stream)
+            return load_data_pickle(stream)
+    except UnsafePickleError as err:
+        raise DatasetError(f"{path}: {err}") from err
     except Exception as err:  # unpickling raises many types for corrupt or foreign files
         raise DatasetError(f"{path}: cannot read pickle: {type(err).__name__}: {err}") from err
 
