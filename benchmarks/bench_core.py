@@ -1,7 +1,8 @@
 """Core speed figures: UADD time per person and SimpleBaseline ONNX time per person.
 
 Targets on a 2-core machine (issue 2): UADD <= 100 us per person (17 joints, 640x480 depth map),
-lifter <= 0.3 ms per person (random 1024-wide networks, and the shipped models in models/). Prints
+lifter <= 0.3 ms per person (random 1024-wide networks, and every shipped model in models/, temporal
+ones fed their whole window). Prints
 medians over many calls, repeated in several rounds (the median of the round medians and the spread
 across rounds are shown; machines are noisy).
 
@@ -64,7 +65,9 @@ def main() -> None:
 
     def time_lifter(lifter: OnnxLifter, label: str) -> None:
         for persons in (1, 8):
-            features = rng.normal(size=(persons, 17, lifter.in_channels)).astype(np.float32)
+            window = () if lifter.frames is None else (lifter.frames,)  # a temporal model's window
+            shape = (persons, *window, lifter.num_joints, lifter.in_channels)
+            features = rng.normal(size=shape).astype(np.float32)
             lift = partial(lifter.run, features)
             lifter_rounds = [1e6 * median_seconds(lift, args.calls) / persons for _ in range(args.rounds)]
             report(f"lifter ONNX {label}, batch {persons}", lifter_rounds, 300.0)
