@@ -25,14 +25,38 @@ class _Recorded:
         self.args, self.kwargs = args, kwargs
 
 
-def _load_with_stand_ins(monkeypatch: pytest.MonkeyPatch, share: Path) -> types.ModuleType:
-    """Import the launch file with recording stand-ins for launch and launch_ros (absent here)."""
+class _PackageNotFoundError(KeyError):
+    """Stands in for ament_index_python's PackageNotFoundError."""
+
+
+class _LogInfo(_Recorded):
+    """Stands in for launch.actions.LogInfo (a message, no node)."""
+
+
+def _load_with_stand_ins(
+    monkeypatch: pytest.MonkeyPatch, share: Path, *, installed: tuple[str, ...] = ("auglift_ros", "rviz2")
+) -> types.ModuleType:
+    """Import the launch file with recording stand-ins for launch and launch_ros (absent here); the
+    ament index knows the packages ``installed``."""
+
+    def share_directory(package: str) -> str:
+        if package not in installed:
+            raise _PackageNotFoundError(package)
+        return str(share)
+
     fakes = {
         "launch": {"LaunchContext": object, "LaunchDescription": _Recorded},
-        "launch.actions": {"DeclareLaunchArgument": _Recorded, "OpaqueFunction": _Recorded},
+        "launch.actions": {
+            "DeclareLaunchArgument": _Recorded,
+            "LogInfo": _LogInfo,
+            "OpaqueFunction": _Recorded,
+        },
         "launch.substitutions": {"LaunchConfiguration": _Recorded},
         "launch_ros.actions": {"Node": _Recorded},
-        "ament_index_python.packages": {"get_package_share_directory": lambda package: str(share)},
+        "ament_index_python.packages": {
+            "get_package_share_directory": share_directory,
+            "PackageNotFoundError": _PackageNotFoundError,
+        },
     }
     for name, attributes in fakes.items():
         module = types.ModuleType(name)
@@ -67,6 +91,7 @@ def test_launch_file_starts_the_graph_with_its_parameters_and_rviz(monkeypatch: 
         "depth_source",
         "namespace",
         "rviz",
+        "fixed_frame",
         "evaluate",
     } | set(graph_arguments()) == arguments
     actions = _run(module, {"namespace": "robot1", "image_topic": "/usb_cam/image_raw"})
@@ -91,6 +116,36 @@ def test_launch_file_starts_the_graph_with_its_parameters_and_rviz(monkeypatch: 
     assert remaps["/lifter/skeletons"] == "/robot1/lifter/skeletons"
     assert remaps["/camera/color/image_raw"] == "/usb_cam/image_raw"
     assert not [a for a in _run(module, {"rviz": "false"}) if a.kwargs["package"] == "rviz2"]
+    assert "-f" not in rviz["arguments"]  # the config's fixed frame unless one is given
+    (framed,) = [a for a in _run(module, {"fixed_frame": "head_camera"}) if a.kwargs["package"] == "rviz2"]
+    assert framed.kwargs["arguments"][2:] == ["-f", "head_camera"]
+
+
+def test_a_headless_robot_without_rviz2_runs_the_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ros-base has no rviz2: by default RViz is left out silently; asked for, a message says why."""
+    module = _load_with_stand_ins(monkeypatch, share=ROOT, installed=("auglift_ros",))
+    graph = {spec.name for spec in load_graph()}
+    for setting, messages in (("auto", 0), ("true", 1)):
+        actions = _run(module, {"rviz": setting})
+        nodes = [a for a in actions if not isinstance(a, _LogInfo)]
+        assert {a.kwargs["name"] for a in nodes} == graph
+        logged = [a.kwargs["msg"] for a in actions if isinstance(a, _LogInfo)]
+        assert len(logged) == messages and all("rviz2 package is not installed" in m for m in logged)
+    with pytest.raises(ValueError, match="rviz:=maybe"):
+        _run(module, {"rviz": "maybe"})
+
+
+def test_nodes_get_the_projects_dds_profile_unless_the_user_names_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = _load_with_stand_ins(monkeypatch, share=ROOT)
+    for variable in module.PROFILE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    for action in _run(module, {"rviz": "false"}):
+        (profile,) = action.kwargs["additional_env"].values()
+        assert Path(profile) == ROOT / "config" / "fastdds_large_shm.xml" and Path(profile).is_file()
+    monkeypatch.setenv("FASTRTPS_DEFAULT_PROFILES_FILE", "/etc/robot/dds.xml")
+    assert all(a.kwargs["additional_env"] == {} for a in _run(module, {"rviz": "false"}))
 
 
 def test_launch_file_starts_the_depth_node_with_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
