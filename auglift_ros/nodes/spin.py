@@ -23,6 +23,12 @@ def spin_node(create: Callable[[], Node], label: str, args: Sequence[str] | None
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        # A SIGTERM that lands while the executor builds its wait set makes rclpy raise RCLError
+        # ("the given context is not valid") instead of ExternalShutdownException: a stop, not a
+        # fault. While the context is still valid the error is real and propagates.
+        if rclpy.ok():
+            raise
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
