@@ -27,7 +27,7 @@ from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from auglift_ros.runtime.graph import FASTDDS_PROFILES_VARIABLE, graph_arguments, load_graph
+from auglift_ros.runtime.graph import fastdds_profile_environment, graph_arguments, load_graph
 
 SHARE = Path(get_package_share_directory("auglift_ros"))
 CONFIG = SHARE / "config" / "pipeline.yaml"
@@ -35,8 +35,6 @@ RVIZ_TOPICS = ("/lifter/markers", "/lifter/skeletons")
 """Topics config/auglift.rviz shows, remapped into the launch namespace."""
 RVIZ_IMAGE_TOPIC = "/camera/color/image_raw"
 """The image topic named in config/auglift.rviz, remapped to the configured camera image."""
-PROFILE_VARIABLES = (FASTDDS_PROFILES_VARIABLE, "FASTRTPS_DEFAULT_PROFILES_FILE")
-"""Environment variables through which a user names a Fast DDS profile (new and legacy names)."""
 
 
 def _arguments() -> list[DeclareLaunchArgument]:
@@ -82,13 +80,6 @@ def _has_package(name: str) -> bool:
     return True
 
 
-def _transport_environment() -> dict[str, str]:
-    """The project's Fast DDS profile for the nodes, unless the user has named one."""
-    if any(os.environ.get(variable) for variable in PROFILE_VARIABLES):
-        return {}
-    return {FASTDDS_PROFILES_VARIABLE: str(SHARE / "config" / "fastdds_large_shm.xml")}
-
-
 def _nodes(context: LaunchContext) -> list[Node | LogInfo]:
     def value(name: str) -> str:
         return LaunchConfiguration(name).perform(context)
@@ -102,7 +93,7 @@ def _nodes(context: LaunchContext) -> list[Node | LogInfo]:
         arguments={name: value(name) for name in graph_arguments(CONFIG)},
         evaluate=_true(value("evaluate")),
     )
-    environment = _transport_environment()
+    environment = fastdds_profile_environment(os.environ)
     actions: list[Node | LogInfo] = []
     for spec in specs:
         actions.append(

@@ -9,7 +9,14 @@ import pytest
 import rclpy
 import yaml
 
-from auglift_ros.runtime.graph import GraphError, graph_arguments, load_graph, pipeline_topics
+from auglift_ros.runtime.graph import (
+    FASTDDS_PROFILES_VARIABLE,
+    GraphError,
+    fastdds_profile_environment,
+    graph_arguments,
+    load_graph,
+    pipeline_topics,
+)
 from depth_models import write_depth_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,3 +167,15 @@ def test_lifter_parameters_are_validated_on_change() -> None:
             node.destroy_node()
     finally:
         rclpy.shutdown()
+
+
+def test_nodes_get_the_projects_fastdds_profile_unless_told_otherwise() -> None:
+    profile = ROOT / "config" / "fastdds_large_shm.xml"
+    assert profile.is_file()
+    assert fastdds_profile_environment({}) == {FASTDDS_PROFILES_VARIABLE: str(profile)}
+    assert fastdds_profile_environment({"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp"}) == {
+        FASTDDS_PROFILES_VARIABLE: str(profile)
+    }
+    assert fastdds_profile_environment({"RMW_IMPLEMENTATION": "rmw_cyclonedds_cpp"}) == {}
+    assert fastdds_profile_environment({FASTDDS_PROFILES_VARIABLE: "/etc/robot/dds.xml"}) == {}
+    assert fastdds_profile_environment({"FASTRTPS_DEFAULT_PROFILES_FILE": "/etc/robot/dds.xml"}) == {}

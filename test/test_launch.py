@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from auglift_ros.runtime.graph import graph_arguments, load_graph
+from auglift_ros.runtime.graph import FASTDDS_PROFILE_VARIABLES, graph_arguments, load_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH_FILE = ROOT / "launch" / "pipeline.launch.py"
@@ -139,7 +139,8 @@ def test_nodes_get_the_projects_dds_profile_unless_the_user_names_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     module = _load_with_stand_ins(monkeypatch, share=ROOT)
-    for variable in module.PROFILE_VARIABLES:
+    monkeypatch.delenv("RMW_IMPLEMENTATION", raising=False)
+    for variable in FASTDDS_PROFILE_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     for action in _run(module, {"rviz": "false"}):
         (profile,) = action.kwargs["additional_env"].values()

@@ -16,6 +16,7 @@ options) to node parameters, so both expose the same settings.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,12 +71,24 @@ def default_config() -> Path:
 
 
 FASTDDS_PROFILES_VARIABLE = "FASTDDS_DEFAULT_PROFILES_FILE"
+FASTDDS_PROFILE_VARIABLES = (FASTDDS_PROFILES_VARIABLE, "FASTRTPS_DEFAULT_PROFILES_FILE")
+"""Environment variables through which a user names a Fast DDS profile (new and legacy names)."""
 
 
 def fastdds_profile() -> Path:
     """config/fastdds_large_shm.xml beside the pipeline config: a 16 MB shared-memory segment, which
     camera-sized images need (Fast DDS's 512 KB default loses most of them)."""
     return default_config().parent / "fastdds_large_shm.xml"
+
+
+def fastdds_profile_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """What to add to the nodes' environment so they use :func:`fastdds_profile`: nothing under
+    another middleware or where ``environment`` already names a profile (the user's own wins)."""
+    if environment.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp") != "rmw_fastrtps_cpp":
+        return {}
+    if any(variable in environment for variable in FASTDDS_PROFILE_VARIABLES):
+        return {}
+    return {FASTDDS_PROFILES_VARIABLE: str(fastdds_profile())}
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from auglift_ros.runtime.graph import FASTDDS_PROFILES_VARIABLE, fastdds_profile, load_graph
+from auglift_ros.runtime.graph import fastdds_profile_environment, load_graph
 
 STOP_TIMEOUT_S = 10.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -31,11 +31,10 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def _node_environment() -> dict[str, str]:
     environment = dict(os.environ)
-    fastdds = environment.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp") == "rmw_fastrtps_cpp"
-    if fastdds and FASTDDS_PROFILES_VARIABLE not in environment:
-        environment[FASTDDS_PROFILES_VARIABLE] = profile = str(fastdds_profile())
-        print(f"[pipeline] Fast DDS profile {profile} (16 MB shared memory)", flush=True)
-    return environment
+    profile = fastdds_profile_environment(environment)
+    for path in profile.values():
+        print(f"[pipeline] Fast DDS profile {path} (16 MB shared memory)", flush=True)
+    return environment | profile
 
 
 def run_pipeline(
