@@ -103,9 +103,20 @@ def test_axis_correlation_finds_a_flipped_axis() -> None:
     assert axis_correlation(np.full_like(truth, np.nan), truth) == [None, None, None]
 
 
+POOLED = {
+    "frames": 4,
+    "frames_scored": 3,
+    "mpjpe": 100.0,
+    "p_mpjpe": 60.0,
+    "p_mpjpe_body": 50.0,
+    "pck": 80.0,
+    "auc": 40.0,
+}
+"""One row's pooled figures, as score_row gives them."""
+
+
 def test_markdown_table_has_a_line_per_row_and_a_column_per_view() -> None:
-    figures = {"frames": 4, "frames_scored": 3, "mpjpe": 100.0, "p_mpjpe": 60.0, "p_mpjpe_body": 50.0}
-    figures |= {"pck": 80.0, "auc": 40.0}
+    figures = POOLED
     results = {
         "views": ["cam01", "cam02"],
         "rows": {
@@ -124,15 +135,7 @@ def test_markdown_table_has_a_line_per_row_and_a_column_per_view() -> None:
 def test_figures_are_recorded_in_the_lifted_models_card_only(tmp_path: Path) -> None:
     from auglift_ros.commands.footage_benchmark import CARD_BENCHMARK_KEY, record_in_card
 
-    figures = {
-        "frames": 4,
-        "frames_scored": 3,
-        "mpjpe": 100.0,
-        "p_mpjpe": 60.0,
-        "p_mpjpe_body": 50.0,
-        "pck": 80.0,
-        "auc": 40.0,
-    }
+    figures = POOLED
     row = {"label": "ours", "pooled": figures, "per_view": {"cam01": figures | {"p_mpjpe": 55.0}}}
     results = {"model": str(tmp_path / "lifter.onnx"), "footage": "pose2sim", "rows": {"ours": row}}
     card = tmp_path / "lifter.json"
@@ -141,14 +144,7 @@ def test_figures_are_recorded_in_the_lifted_models_card_only(tmp_path: Path) -> 
     written = json.loads(card.read_text())
     assert written["data"] == {"frames": 7}  # the rest of the card is kept
     recorded = written["benchmarks"][CARD_BENCHMARK_KEY]["rows"]["ours"]
-    assert recorded["pooled"] == {
-        "frames_scored": 3,
-        "mpjpe": 100.0,
-        "p_mpjpe": 60.0,
-        "p_mpjpe_body": 50.0,
-        "pck": 80.0,
-        "auc": 40.0,
-    }
+    assert recorded["pooled"] == {key: value for key, value in POOLED.items() if key != "frames"}
     assert recorded["p_mpjpe_per_view"] == {"cam01": 55.0}
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"name": "other"}))

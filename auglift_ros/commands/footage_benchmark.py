@@ -39,7 +39,14 @@ from auglift_ros.footage.calibration import CalibratedCamera
 from auglift_ros.runtime.lifting import FrameLifter
 
 ROWS = ("ours", "mediapipe_world", "perfect_2d")
-TABLE_KEYS = ("mpjpe", "p_mpjpe", "p_mpjpe_body", "pck", "auc")
+TABLE_COLUMNS = {
+    "mpjpe": "MPJPE mm",
+    "p_mpjpe": "P-MPJPE mm",
+    "p_mpjpe_body": "P-MPJPE body mm",
+    "pck": "PCK@150 %",
+    "auc": "AUC %",
+}
+"""The pooled figures the table (and the model card) shows, with their column headings."""
 FACE_JOINTS = ("neck_nose", "head")
 """Joints MediaPipe (and so the reference) defines as the nose tip and the eyes' midpoint, a mocap
 skeleton as Human3.6M's neck/nose and head top, about 10 cm apart: ``p_mpjpe_body`` leaves them out."""
@@ -134,15 +141,15 @@ def markdown_table(results: dict[str, Any]) -> str:
     """The results as one markdown table: method, frames scored, pooled figures, P-MPJPE per view."""
     views = results["views"]
     header = (
-        "| method | frames scored | MPJPE mm | P-MPJPE mm | P-MPJPE body mm | PCK@150 % | AUC % | "
-        + " | ".join(f"P-MPJPE {name}" for name in views)
+        "| method | frames scored | "
+        + " | ".join([*TABLE_COLUMNS.values(), *(f"P-MPJPE {name}" for name in views)])
         + " |"
     )
-    lines = [header, "|" + "---|" * (2 + len(TABLE_KEYS) + len(views))]
+    lines = [header, "|" + "---|" * (2 + len(TABLE_COLUMNS) + len(views))]
     for row in results["rows"].values():
         pooled = row["pooled"]
         cells = [row["label"], f"{pooled['frames_scored']} of {pooled['frames']}"]
-        cells += [_cell(pooled[key]) for key in TABLE_KEYS]
+        cells += [_cell(pooled[key]) for key in TABLE_COLUMNS]
         cells += [_cell(row["per_view"][name]["p_mpjpe"]) for name in views]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -317,7 +324,7 @@ def record_in_card(results: dict[str, Any], card: Path) -> None:
         "rows": {
             row: {
                 "label": figures["label"],
-                "pooled": {key: figures["pooled"][key] for key in ("frames_scored", *TABLE_KEYS)},
+                "pooled": {key: figures["pooled"][key] for key in ("frames_scored", *TABLE_COLUMNS)},
                 "p_mpjpe_per_view": {view: v["p_mpjpe"] for view, v in figures["per_view"].items()},
             }
             for row, figures in results["rows"].items()
