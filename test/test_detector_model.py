@@ -27,10 +27,11 @@ from auglift_ros.simulation.sensors import (
     MEDIAPIPE_FITTED_OFFSETS,
     QUANTILE_LEVELS,
     DetectorErrorModel,
+    DetectorMixture,
     detector_error_model,
     keypoint_box_scale,
 )
-from auglift_ros.simulation.simulate import simulate_frames
+from auglift_ros.simulation.simulate import sequence_view, simulate_frames, simulate_views
 
 J = {name: i for i, name in enumerate(H36M_JOINT_NAMES)}
 FIT_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "fit_detector_errors.py"
@@ -113,10 +114,77 @@ def test_joint_offsets_move_nose_and_head_as_stated():
     assert MEDIAPIPE_FITTED_OFFSETS.neck_nose_scale > 1.0 > MEDIAPIPE_FITTED_OFFSETS.head_scale
 
 
+def _projected(frames):
+    truth = np.einsum("nij,nkj->nki", frames.camera_matrix, frames.joints_cam)
+    return truth[..., :2] / truth[..., 2:]
+
+
+def test_the_assumed_model_with_offsets_puts_the_face_keypoints_where_detectors_do():
+    """At zero jitter the head keypoints sit exactly on MediaPipe's measured nose and eyes (they are in
+    no left/right pair, so only the 1% outliers move them); the body keypoints stay on the joints."""
+    poses = random_poses(200, np.random.default_rng(0))
+    frames = simulate_frames(
+        poses,
+        np.random.default_rng(1),
+        [],
+        detector_model=DETECTOR_MODELS["assumed_offsets"],
+        detector_noise_scale=0.0,
+    )
+    truth = _projected(frames)
+    placed = MEDIAPIPE_FITTED_OFFSETS.place_keypoints(truth)
+    face = [J["neck_nose"], J["head"]]
+    on_place = np.all(np.isclose(frames.keypoints[:, face], placed[:, face], atol=1e-6), axis=-1)
+    assert on_place.mean() > 0.97
+    assert not np.any(np.all(np.isclose(frames.keypoints[:, face], truth[:, face], atol=1e-3), axis=-1))
+    pelvis = frames.keypoints[:, J["pelvis"]]
+    assert np.mean(np.all(np.isclose(pelvis, truth[:, J["pelvis"]], atol=1e-6), axis=-1)) > 0.97
+
+
+def test_a_mixture_draws_its_models_by_weight_and_scales_their_noise():
+    mixture = DetectorMixture((("assumed", 0.5, 3.0), ("mediapipe", 1.0, 1.0)))
+    rng = np.random.default_rng(0)
+    draws = [mixture.draw(rng, 0.5) for _ in range(4000)]
+    share = np.mean([model is None for model, _ in draws])
+    assert share == pytest.approx(0.75, abs=0.03)
+    assert {scale for model, scale in draws if model is None} == {0.5}
+    assert {scale for model, scale in draws if model is MEDIAPIPE_FITTED} == {1.0}
+    _, doubled = DetectorMixture((("mediapipe", 1.0, 1.0),)).draw(rng, 1.0)
+    assert doubled == 2.0  # 1.0 at the standard 0.5, twice that at 1.0
+    with pytest.raises(ValueError, match="unknown detector error model 'rtm'"):
+        DetectorMixture((("rtm", 0.5, 1.0),))
+    with pytest.raises(ValueError, match="weight > 0"):
+        DetectorMixture((("assumed", 0.5, 0.0),))
+    with pytest.raises(ValueError, match="at least one"):
+        DetectorMixture(())
+
+
+def _on_mocap_head(frames) -> np.ndarray:
+    """Per frame: whether the head keypoint is on the mocap head top (the plain assumed model at zero
+    jitter) rather than where mediapipe_offsets puts it."""
+    return np.all(
+        np.isclose(frames.keypoints[:, J["head"]], _projected(frames)[:, J["head"]], atol=1e-6), axis=-1
+    )
+
+
+def test_a_mixture_draws_per_frame_in_single_frames_and_per_take_in_clips():
+    mixture = DetectorMixture((("assumed", 0.0, 1.0), ("mediapipe_offsets", 0.0, 1.0)))
+    poses = random_poses(400, np.random.default_rng(2))
+    frames = simulate_frames(poses, np.random.default_rng(3), [], detector_model=mixture)
+    assert 0.4 < _on_mocap_head(frames).mean() < 0.6
+
+    rng = np.random.default_rng(4)
+    takes = [random_poses(15, rng) + np.array([0.0, 0.0, 0.02 * t]) for t in range(12)]
+    views = [sequence_view(take, rng) for take in takes]
+    clips = simulate_views(views, np.random.default_rng(5), [], detector_model=mixture)
+    per_take = [_on_mocap_head(clips.frames)[part].mean() for part in clips.clip_slices()]
+    assert all(share < 0.25 or share > 0.75 for share in per_take)  # one detector a take (1% outliers)
+    assert 0 < sum(share > 0.75 for share in per_take) < len(per_take)
+
+
 def test_models_by_name_round_trip_and_checks():
     assert detector_error_model("assumed") is None
     assert detector_error_model("mediapipe") is MEDIAPIPE_FITTED
-    assert set(DETECTOR_MODELS) == {"assumed", "mediapipe", "mediapipe_offsets"}
+    assert set(DETECTOR_MODELS) == {"assumed", "assumed_offsets", "mediapipe", "mediapipe_offsets"}
     with pytest.raises(ValueError, match="mediapipe_offsets"):
         detector_error_model("rtmpose")
     values = json.loads(json.dumps(MEDIAPIPE_FITTED_OFFSETS.to_dict()))

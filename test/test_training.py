@@ -183,3 +183,11 @@ def test_a_training_config_selects_the_measured_detector_model() -> None:
     assert errors["mediapipe"] < 0.7 * errors["assumed"]  # measured: 2.4% against 6.3% of the person's height
     with pytest.raises(ValueError, match="unknown detector error model 'rtm'"):
         SimulationConfig(detector_model="rtm")
+    mixture = SimulationConfig(
+        detector_model=[{"model": "assumed_offsets"}, {"model": "mediapipe", "weight": 3}]
+    )
+    assert mixture.detector().components == (("assumed_offsets", 0.5, 1.0), ("mediapipe", 0.5, 3.0))
+    with pytest.raises(ValueError, match="unknown detector error model 'rtm'"):
+        SimulationConfig(detector_model=[{"model": "rtm"}])
+    with pytest.raises(ValueError, match=r"mixture entry has the keys \['model', 'noise_scale', 'weight'\]"):
+        SimulationConfig(detector_model=[{"model": "assumed", "scale": 1.0}])

@@ -40,6 +40,11 @@ def keypoint_box_scale(keypoints_px: np.ndarray) -> np.ndarray:
     return np.sqrt(span[..., 0] * span[..., 1])
 
 
+STANDARD_DETECTOR_NOISE_SCALE = 0.5
+"""The default detector_noise_scale. With a measured DetectorErrorModel the jitter is the measured one
+times detector_noise_scale / this, so a config's standard 0.5 means "as measured" for either model."""
+
+
 def _swap_pairs(values: np.ndarray, swap: np.ndarray) -> np.ndarray:
     """Exchange left/right joints (axis 1) of values where swap (P, pairs[, 1]) is True."""
     left, right = np.array(H36M_LEFT_RIGHT_PAIRS).T
@@ -139,6 +144,17 @@ def _quantiles(values: Sequence[float], what: str) -> tuple[float, ...]:
     return table
 
 
+def place_face_keypoints(keypoints_px: np.ndarray, neck_nose_scale: float, head_scale: float) -> np.ndarray:
+    """Keypoints (..., 17, 2) with neck_nose moved to ``thorax + neck_nose_scale * (neck_nose - thorax)``
+    and head to ``neck_nose' + head_scale * (head - neck_nose)``: where a detector's nose and eyes sit
+    relative to the mocap neck/nose and head top (1, 1: unchanged)."""
+    out = np.array(keypoints_px, dtype=np.float64)
+    thorax, nose, head = (out[..., _J[n], :].copy() for n in ("thorax", "neck_nose", "head"))
+    out[..., _J["neck_nose"], :] = thorax + neck_nose_scale * (nose - thorax)
+    out[..., _J["head"], :] = out[..., _J["neck_nose"], :] + head_scale * (head - nose)
+    return out
+
+
 @dataclass(frozen=True)
 class DetectorErrorModel:
     """A 2D detector's errors as measured on real footage, where :func:`simulate_detector` assumes them.
@@ -214,11 +230,7 @@ class DetectorErrorModel:
 
     def place_keypoints(self, keypoints_px: np.ndarray) -> np.ndarray:
         """Keypoints (..., 17, 2) with neck_nose and head moved as the detector places them."""
-        out = np.array(keypoints_px, dtype=np.float64)
-        thorax, nose, head = (out[..., _J[n], :].copy() for n in ("thorax", "neck_nose", "head"))
-        out[..., _J["neck_nose"], :] = thorax + self.neck_nose_scale * (nose - thorax)
-        out[..., _J["head"], :] = out[..., _J["neck_nose"], :] + self.head_scale * (head - nose)
-        return out
+        return place_face_keypoints(keypoints_px, self.neck_nose_scale, self.head_scale)
 
     def _per_joint(self, table: Mapping[str, float]) -> np.ndarray:
         values = np.empty(H36M_NUM_JOINTS)
@@ -341,19 +353,86 @@ MEDIAPIPE_FITTED_OFFSETS = replace(MEDIAPIPE_FITTED, neck_nose_scale=1.777, head
 """The same with MediaPipe's nose and eyes where the mocap skeleton has neck_nose and head top (the
 triangulated MediaPipe skeleton's thorax -> nose and nose -> eyes over the rest skeleton's, in trunk
 lengths; the same fit command prints them)."""
-DETECTOR_MODELS: dict[str, DetectorErrorModel | None] = {
+
+
+@dataclass(frozen=True)
+class AssumedDetector:
+    """:func:`simulate_detector`'s assumed errors on keypoints placed as a real detector places them.
+
+    Every detector the node runs (MediaPipe, RTMPose's COCO set) reports a nose and eyes, never a head
+    top, so its neck_nose and head keypoints sit where :data:`MEDIAPIPE_FITTED_OFFSETS` measured them,
+    not on the mocap joints the plain assumed model (``None``) jitters.
+    """
+
+    neck_nose_scale: float
+    head_scale: float
+
+    def simulate(
+        self,
+        keypoints_px: np.ndarray,
+        visible: np.ndarray,
+        person_scale_px: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        noise_scale: float = 1.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`DetectorErrorModel.simulate`; ``noise_scale`` 1 is the standard assumed jitter."""
+        placed = place_face_keypoints(keypoints_px, self.neck_nose_scale, self.head_scale)
+        return simulate_detector(
+            placed, visible, person_scale_px, rng, noise_scale=noise_scale * STANDARD_DETECTOR_NOISE_SCALE
+        )
+
+
+Detector = DetectorErrorModel | AssumedDetector | None
+"""One detector's error model; None is :func:`simulate_detector`'s assumed one on the mocap joints."""
+
+DETECTOR_MODELS: dict[str, Detector] = {
     "assumed": None,
+    "assumed_offsets": AssumedDetector(
+        MEDIAPIPE_FITTED_OFFSETS.neck_nose_scale, MEDIAPIPE_FITTED_OFFSETS.head_scale
+    ),
     "mediapipe": MEDIAPIPE_FITTED,
     "mediapipe_offsets": MEDIAPIPE_FITTED_OFFSETS,
 }
-"""Detector error models by name (for training configs): "assumed" is :func:`simulate_detector`'s."""
+"""Detector error models by name (for training configs): "assumed" is :func:`simulate_detector`'s,
+"assumed_offsets" the same with the face keypoints where detectors put them."""
 
 
-def detector_error_model(name: str) -> DetectorErrorModel | None:
+def detector_error_model(name: str) -> Detector:
     """The model of :data:`DETECTOR_MODELS` called ``name`` (ValueError naming the choices)."""
     if name not in DETECTOR_MODELS:
         raise ValueError(f"unknown detector error model {name!r}; choose one of {sorted(DETECTOR_MODELS)}")
     return DETECTOR_MODELS[name]
+
+
+@dataclass(frozen=True)
+class DetectorMixture:
+    """Several detectors' error models, one drawn per frame (per take for clips).
+
+    A lifter trained on one model learns its confidence scale and swap rate as if every detector had
+    them (docs/results.md section 5: each model was best only under its own errors); a mixture does not.
+    Each component is (model name, noise scale, weight); the noise scale is in detector_noise_scale's
+    units (:data:`STANDARD_DETECTOR_NOISE_SCALE` = the standard jitter).
+    """
+
+    components: tuple[tuple[str, float, float], ...]
+
+    def __post_init__(self) -> None:
+        if not self.components:
+            raise ValueError("a detector mixture needs at least one component")
+        for name, noise_scale, weight in self.components:
+            detector_error_model(name)
+            if noise_scale < 0 or weight <= 0:
+                raise ValueError(
+                    f"detector mixture component {name!r}: noise_scale must be >= 0 and weight > 0, "
+                    f"got {noise_scale} and {weight}"
+                )
+
+    def draw(self, rng: np.random.Generator, noise_scale: float) -> tuple[Detector, float]:
+        """A component's model and its noise scale times ``noise_scale / STANDARD_DETECTOR_NOISE_SCALE``."""
+        weights = np.array([weight for _, _, weight in self.components])
+        name, component_scale, _ = self.components[rng.choice(len(weights), p=weights / weights.sum())]
+        return detector_error_model(name), component_scale * noise_scale / STANDARD_DETECTOR_NOISE_SCALE
 
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, ...], std: float, step_px: float) -> np.ndarray:

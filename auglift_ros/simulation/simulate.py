@@ -32,7 +32,9 @@ from auglift_ros.simulation.scene import (
     render_depth,
 )
 from auglift_ros.simulation.sensors import (
-    DetectorErrorModel,
+    STANDARD_DETECTOR_NOISE_SCALE,
+    Detector,
+    DetectorMixture,
     keypoint_box_scale,
     simulate_detector,
     simulate_monocular_depth,
@@ -45,9 +47,6 @@ TRUNCATED_CONFIDENCE = 0.3
 0.15): detectors extrapolate such joints and mark them unsure. An assumption, not yet measured."""
 BLUR_SUPPORT_PX = 8
 """Extra crop margin so the depth model's edge blur near every sample matches a full-frame blur."""
-STANDARD_DETECTOR_NOISE_SCALE = 0.5
-"""The default detector_noise_scale. With a measured DetectorErrorModel the jitter is the measured one
-times detector_noise_scale / this, so a config's standard 0.5 means "as measured" for either model."""
 
 
 def _sampling_window(
@@ -70,7 +69,7 @@ def _detect(
     seen: np.ndarray,
     rng: np.random.Generator,
     noise_scale: float,
-    model: DetectorErrorModel | None,
+    model: Detector,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Detections (P, 17, 2) and confidences of true keypoints (P, 17, 2): the assumed error model, or
     a measured one (see STANDARD_DETECTOR_NOISE_SCALE)."""
@@ -78,6 +77,16 @@ def _detect(
     if model is None:
         return simulate_detector(pixels, seen, scale, rng, noise_scale=noise_scale)
     return model.simulate(pixels, seen, scale, rng, noise_scale=noise_scale / STANDARD_DETECTOR_NOISE_SCALE)
+
+
+def _draw_detector(
+    model: Detector | DetectorMixture, noise_scale: float, rng: np.random.Generator
+) -> tuple[Detector, float]:
+    """The detector and noise scale of one frame (or take): a mixture draws a component from rng, a
+    single model draws nothing (so its random streams are those of earlier releases)."""
+    if isinstance(model, DetectorMixture):
+        return model.draw(rng, noise_scale)
+    return model, noise_scale
 
 
 @dataclass
@@ -142,7 +151,7 @@ def simulate_frames(
     cameras: CameraRanges = DEFAULT_CAMERAS,
     depth_error_scale: float = 1.0,
     detector_noise_scale: float = STANDARD_DETECTOR_NOISE_SCALE,
-    detector_model: DetectorErrorModel | None = None,
+    detector_model: Detector | DetectorMixture = None,
     progress: bool = False,
 ) -> SimulatedFrames:
     """Simulate one frame per pose (N, 17, 3) (metres, y up, any root position).
@@ -159,7 +168,8 @@ def simulate_frames(
     box, about 0.7 x person height) being larger than COCO's sqrt(segment area) (about 0.4 x height)
     and gives a mean 2D error of about 3.5 % of person height, the level of a good detector in the
     wild (measured: 7 % at noise_scale 1). detector_model: a measured error model instead of those
-    assumptions (sensors.DETECTOR_MODELS; None: the assumed one every shipped model was trained with).
+    assumptions (sensors.DETECTOR_MODELS; None: the assumed one every shipped model was trained with),
+    or a sensors.DetectorMixture, which draws one of its models per frame.
     """
     if depth_error_scale < 0 or detector_noise_scale < 0:
         raise ValueError(
@@ -184,14 +194,9 @@ def simulate_frames(
             joints = place_in_camera(standing, rotation, translation)
             if cameras.accepts(camera, rotation, joints):
                 break
+        model, noise_scale = _draw_detector(detector_model, detector_noise_scale, scene_rng)
         keypoints[i], confidence[i], visible[i] = sampler.observe(
-            camera,
-            joints,
-            floor_plane(rotation, translation),
-            scene_rng,
-            depth_rng,
-            detector_noise_scale,
-            detector_model,
+            camera, joints, floor_plane(rotation, translation), scene_rng, depth_rng, noise_scale, model
         )
         joints_cam[i] = joints
         camera_matrix[i] = camera.K
@@ -267,7 +272,7 @@ class _DepthSampler:
         scene_rng: np.random.Generator,
         depth_rng: np.random.Generator,
         noise_scale: float,
-        model: DetectorErrorModel | None,
+        model: Detector,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(detected keypoints (17, 2), confidence (17,), visible (17,)) for joints in the camera."""
         pixels = camera.project(joints)
@@ -352,7 +357,7 @@ def simulate_sequence(
     *,
     depth_error_scale: float = 1.0,
     detector_noise_scale: float = STANDARD_DETECTOR_NOISE_SCALE,
-    detector_model: DetectorErrorModel | None = None,
+    detector_model: Detector = None,
 ) -> Iterator[SequenceFrame]:
     """Frame by frame (full depth images are large): render, detect and estimate depth as
     simulate_frames does, for a take seen by one fixed camera."""
@@ -403,11 +408,12 @@ def simulate_views(
     *,
     depth_error_scale: float = 1.0,
     detector_noise_scale: float = STANDARD_DETECTOR_NOISE_SCALE,
-    detector_model: DetectorErrorModel | None = None,
+    detector_model: Detector | DetectorMixture = None,
     progress: bool = False,
 ) -> SimulatedClips:
     """Detections and depth samples for every frame of every view, as simulate_frames makes them
-    per frame (fresh detector noise and depth-model error each frame), but with the view's camera."""
+    per frame (fresh detector noise and depth-model error each frame), but with the view's camera;
+    a detector mixture draws one model per view: a take is seen by one detector."""
     if not views:
         raise ValueError("no views to simulate")
     sampler = _DepthSampler(codecs, depth_error_scale)
@@ -417,12 +423,12 @@ def simulate_views(
     )
     for view, view_rng in zip(views, rng.spawn(len(views)), strict=True):
         floor = floor_plane(view.rotation, view.translation)
-        for joints, frame_rng in zip(view.joints_cam, view_rng.spawn(len(view.joints_cam)), strict=True):
+        frame_rngs = view_rng.spawn(len(view.joints_cam))
+        model, noise_scale = _draw_detector(detector_model, detector_noise_scale, view_rng)
+        for joints, frame_rng in zip(view.joints_cam, frame_rngs, strict=True):
             scene_rng, depth_rng = frame_rng.spawn(2)
             observed.append(
-                sampler.observe(
-                    view.camera, joints, floor, scene_rng, depth_rng, detector_noise_scale, detector_model
-                )
+                sampler.observe(view.camera, joints, floor, scene_rng, depth_rng, noise_scale, model)
             )
             bar.update()
     bar.close()

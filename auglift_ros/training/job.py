@@ -24,7 +24,7 @@ from auglift_ros.core.features import FeatureCodec, mean_box_size
 from auglift_ros.core.skeleton import H36M_JOINT_NAMES
 from auglift_ros.runtime.models import CARD_SUFFIX, CODEC_METADATA_KEY
 from auglift_ros.simulation.scene import CameraRanges
-from auglift_ros.simulation.sensors import detector_error_model
+from auglift_ros.simulation.sensors import Detector, DetectorMixture, detector_error_model
 from auglift_ros.simulation.simulate import (
     SequenceView,
     SimulatedClips,
@@ -87,6 +87,9 @@ class DataConfig:
             raise ValueError("data.fps, data.max_clip_frames and data.samples_per_epoch must be positive")
 
 
+MIXTURE_KEYS = {"model", "noise_scale", "weight"}
+
+
 @dataclass(frozen=True)
 class SimulationConfig:
     """Scene simulation settings (see auglift_ros.simulation.simulate.simulate_frames)."""
@@ -101,12 +104,15 @@ class SimulationConfig:
     """0: one stream of frames (as always); N: chunks of N frames, each with its own stream, which
     `workers` processes can simulate in parallel (the frames depend on N, not on the workers)."""
     workers: int = 1
-    detector_model: str = "assumed"
+    detector_model: str | list[dict[str, Any]] = "assumed"
     """The 2D detector's error model (simulation.sensors.DETECTOR_MODELS): "assumed" (literature
-    values, docs/simulation.md), or "mediapipe" / "mediapipe_offsets" (measured on MediaPipe)."""
+    values, docs/simulation.md), "assumed_offsets" (the same with the face keypoints where detectors
+    put them), "mediapipe" / "mediapipe_offsets" (measured on MediaPipe); or a mixture, one drawn per
+    frame: a list of {model: NAME, noise_scale: S, weight: W} (S in detector_noise_scale's units, times
+    detector_noise_scale / 0.5)."""
 
     def __post_init__(self) -> None:
-        detector_error_model(self.detector_model)  # an unknown name fails when the config is read
+        self.detector()  # an unknown name or a bad mixture fails when the config is read
         if len(self.image_size) != 2 or min(self.image_size) < 16:
             raise ValueError(f"simulation.image_size must be [width, height] >= 16 px, got {self.image_size}")
         if self.detector_noise_scale < 0 or self.depth_error_scale < 0:
@@ -114,6 +120,21 @@ class SimulationConfig:
         if self.chunk_frames < 0 or self.workers < 1 or (self.workers > 1 and not self.chunk_frames):
             raise ValueError("simulation.workers > 1 needs simulation.chunk_frames > 0 (frames per chunk)")
         self.camera_ranges()  # a bad camera setting fails when the config is read
+
+    def detector(self) -> Detector | DetectorMixture:
+        if isinstance(self.detector_model, str):
+            return detector_error_model(self.detector_model)
+        components = []
+        for entry in self.detector_model:
+            if not isinstance(entry, dict) or "model" not in entry or set(entry) - MIXTURE_KEYS:
+                raise ValueError(
+                    f"simulation.detector_model: a mixture entry has the keys {sorted(MIXTURE_KEYS)} "
+                    f"('model' required), got {entry!r}"
+                )
+            components.append(
+                (str(entry["model"]), float(entry.get("noise_scale", 0.5)), float(entry.get("weight", 1.0)))
+            )
+        return DetectorMixture(tuple(components))
 
     def camera_ranges(self) -> CameraRanges:
         values = {"image_sizes": [self.image_size], **self.cameras}
@@ -137,7 +158,7 @@ class SimulationConfig:
             codecs,
             depth_error_scale=self.depth_error_scale,
             detector_noise_scale=self.detector_noise_scale,
-            detector_model=detector_error_model(self.detector_model),
+            detector_model=self.detector(),
             progress=progress,
         )
 
@@ -152,7 +173,7 @@ class SimulationConfig:
             "cameras": self.camera_ranges(),
             "depth_error_scale": self.depth_error_scale,
             "detector_noise_scale": self.detector_noise_scale,
-            "detector_model": detector_error_model(self.detector_model),
+            "detector_model": self.detector(),
             "progress": progress,
         }
         if self.chunk_frames:
