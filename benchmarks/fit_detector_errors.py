@@ -339,9 +339,7 @@ def generated_scene_error(model: DetectorErrorModel | None, frames: int = 3000) 
 
     rng = np.random.default_rng(7)
     scenes = simulate_frames(random_poses(frames, rng), rng, [], detector_model=model)
-    cam = scenes.joints_cam
-    truth = np.einsum("nij,nkj->nki", scenes.camera_matrix, cam)
-    truth = truth[..., :2] / truth[..., 2:]
+    truth = scenes.true_keypoints
     height = np.ptp(truth[..., 1], axis=-1)
     return float(np.mean(np.linalg.norm(scenes.keypoints - truth, axis=-1) / height[:, None]))
 

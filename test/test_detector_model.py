@@ -114,11 +114,6 @@ def test_joint_offsets_move_nose_and_head_as_stated():
     assert MEDIAPIPE_FITTED_OFFSETS.neck_nose_scale > 1.0 > MEDIAPIPE_FITTED_OFFSETS.head_scale
 
 
-def _projected(frames):
-    truth = np.einsum("nij,nkj->nki", frames.camera_matrix, frames.joints_cam)
-    return truth[..., :2] / truth[..., 2:]
-
-
 def test_the_assumed_model_with_offsets_puts_the_face_keypoints_where_detectors_do():
     """At zero jitter the head keypoints sit exactly on MediaPipe's measured nose and eyes (they are in
     no left/right pair, so only the 1% outliers move them); the body keypoints stay on the joints."""
@@ -130,7 +125,7 @@ def test_the_assumed_model_with_offsets_puts_the_face_keypoints_where_detectors_
         detector_model=DETECTOR_MODELS["assumed_offsets"],
         detector_noise_scale=0.0,
     )
-    truth = _projected(frames)
+    truth = frames.true_keypoints
     placed = MEDIAPIPE_FITTED_OFFSETS.place_keypoints(truth)
     face = [J["neck_nose"], J["head"]]
     on_place = np.all(np.isclose(frames.keypoints[:, face], placed[:, face], atol=1e-6), axis=-1)
@@ -162,7 +157,7 @@ def _on_mocap_head(frames) -> np.ndarray:
     """Per frame: whether the head keypoint is on the mocap head top (the plain assumed model at zero
     jitter) rather than where mediapipe_offsets puts it."""
     return np.all(
-        np.isclose(frames.keypoints[:, J["head"]], _projected(frames)[:, J["head"]], atol=1e-6), axis=-1
+        np.isclose(frames.keypoints[:, J["head"]], frames.true_keypoints[:, J["head"]], atol=1e-6), axis=-1
     )
 
 
@@ -204,8 +199,7 @@ def test_simulation_selects_the_model_and_scales_it_from_the_standard_level():
 
     def errors(**settings):
         frames = simulate_frames(poses, np.random.default_rng(1), [], **settings)
-        truth = np.einsum("nij,nkj->nki", frames.camera_matrix, frames.joints_cam)
-        truth = truth[..., :2] / truth[..., 2:]
+        truth = frames.true_keypoints
         relative = (frames.keypoints - truth) / keypoint_box_scale(truth)[:, None, None]
         confident = frames.confidence >= 0.9
         return relative[confident & frames.visible], frames

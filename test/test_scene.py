@@ -542,8 +542,7 @@ def test_wide_cameras_vary_the_image_and_mark_truncated_joints_unsure():
     )
     assert {tuple(s) for s in frames.image_sizes} == {(640, 480), (1080, 1920)}
     assert len(np.unique(frames.camera_matrix[:, 0, 0].round(3))) > 100  # a field of view per frame
-    pixels = np.einsum("nij,nkj->nki", frames.camera_matrix, frames.joints_cam)
-    pixels = pixels[..., :2] / pixels[..., 2:]
+    pixels = frames.true_keypoints
     outside = ~np.all((pixels >= 0) & (pixels < frames.image_sizes[:, None, :]), axis=-1)
     assert outside.any() and not outside[:, 0].any()  # some joints cut off, never the pelvis
     assert frames.confidence[outside].max() <= TRUNCATED_CONFIDENCE  # scaled after clipping to [0, 1]

@@ -102,6 +102,12 @@ class SimulatedFrames:
     depth_inputs: dict[str, np.ndarray] = field(default_factory=dict)  # feature set -> sample_depth output
 
     @property
+    def true_keypoints(self) -> np.ndarray:
+        """(N, 17, 2) pixels: the joints through each frame's K, what a perfect detector would report."""
+        pixels = np.einsum("nij,nkj->nki", self.camera_matrix, self.joints_cam)
+        return pixels[..., :2] / pixels[..., 2:]
+
+    @property
     def targets(self) -> np.ndarray:
         """Root-relative 3D joints (N, 17, 3) in metres, camera frame: what a lifter is scored on."""
         return self.joints_cam - self.joints_cam[:, H36M_ROOT : H36M_ROOT + 1]
