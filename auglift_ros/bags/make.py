@@ -8,8 +8,10 @@ frames are assigned to takes by stamp whatever order a replay delivers them in.
 
 Log times: a frame's camera_info, image, depth and ground truth are logged at its stamp, its
 keypoints DETECTOR_DELAY_NS later (a detector's output follows its image by tens of milliseconds), so
-a replay delivers the depth before the keypoints that need it, as a live camera does. With 1 ms the
-lifter node often paired keypoints with the previous depth image over DDS.
+a replay delivers the depth before the keypoints that need it, as an RGB-D camera does. A monocular
+depth model is slower than the detector: ``depth_delays_ms`` logs each frame's depth that much after
+its stamp (cycling through the values frame by frame), so depth can also arrive after its keypoints,
+which the lifter waits for (``depth_wait``).
 
 Sources: mocap takes (any format auglift_ros.mocap.datasets reads) through the scene simulation of
 one fixed camera per take (keypoints + depth, no images), and real video frames with calibration
@@ -73,7 +75,13 @@ class EvaluationBagWriter:
         topics: PipelineTopics | None = None,
         storage: str = "mcap",
         frame_id: str = FRAME_ID,
+        depth_delays_ms: Sequence[float] = (0.0,),
     ) -> None:
+        if not depth_delays_ms or not all(np.isfinite(d) and d >= 0 for d in depth_delays_ms):
+            raise ValueError(
+                f"depth delays must be one or more non-negative milliseconds, got {depth_delays_ms}"
+            )
+        self.depth_delays_ns = [round(1e6 * d) for d in depth_delays_ms]
         self.topics = topics or pipeline_topics()
         self.frame_id = frame_id
         self.summary = BagSummary(Path(path))
@@ -111,7 +119,10 @@ class EvaluationBagWriter:
         if rgb is not None:
             self._write(self.topics.image, rgb_to_image(header, rgb), stamp)
         if depth is not None:
-            self._write(self.topics.depth, metres_to_depth_image(header, depth, DEPTH_ENCODING), stamp)
+            delay = self.depth_delays_ns[self.summary.frames % len(self.depth_delays_ns)]
+            self._write(
+                self.topics.depth, metres_to_depth_image(header, depth, DEPTH_ENCODING), stamp + delay
+            )
         if ground_truth is not None:
             joints = np.asarray(ground_truth, dtype=np.float64)
             confidence = np.isfinite(joints).all(axis=-1).astype(np.float32)
@@ -160,6 +171,7 @@ def write_simulated_bag(
     detector_noise_scale: float = 0.5,
     storage: str = "mcap",
     topics: PipelineTopics | None = None,
+    depth_delays_ms: Sequence[float] = (0.0,),
     progress: bool = True,
 ) -> BagSummary:
     """Mocap takes seen by a simulated camera: keypoints, monocular depth, camera_info, ground truth.
@@ -172,7 +184,7 @@ def write_simulated_bag(
     if not sequences:
         raise ValueError("no sequences to write")
     rngs = np.random.default_rng(seed).spawn(len(sequences))
-    with EvaluationBagWriter(out, topics=topics, storage=storage) as bag:
+    with EvaluationBagWriter(out, topics=topics, storage=storage, depth_delays_ms=depth_delays_ms) as bag:
         for seq, rng in zip(sequences, rngs, strict=True):
             joints = seq.joints3d[:: frame_stride(seq.fps, fps)][:max_frames]
             view_rng, frames_rng = rng.spawn(2)

@@ -5,7 +5,8 @@ The bag's topics decide where replay starts: with a keypoints topic, at the lift
 default backend), with depth from the bag's depth topic or, given a Depth Anything V2 model, estimated
 from each image as the depth node does. Messages are taken in log-time order, as `ros2 bag play`
 delivers them, and every keypoints message goes through `LiftStage` (the lifter node's own code) with
-the depth image nearest in stamp within max_depth_age (the node's rule and buffer size).
+the depth the node pairs it with: its own stamp's, waited for up to depth_wait in log time, else the
+nearest within max_depth_age (auglift_ros.nodes.depth_pairing, the node's rule and buffer size).
 
 A malformed frame is dropped and counted by reason, as a node would; a bag without ground truth,
 camera_info or any input stage, or whose stamps match no ground truth, raises an error naming it.
@@ -26,7 +27,7 @@ from tqdm import tqdm
 from auglift_ros.bags.io import BagError, bag_message_counts, read_messages, stamp_of
 from auglift_ros.core.tracking import KeypointTracker
 from auglift_ros.evaluation.scoring import SequenceLabel, score, summary_line, write_evaluation
-from auglift_ros.nodes.depth_pairing import RecentImages
+from auglift_ros.nodes.depth_pairing import PairedFrame, RecentImages, StampPairing
 from auglift_ros.nodes.lift_stage import LiftStage
 from auglift_ros.nodes.lifter_node import DEPTH_BUFFER
 from auglift_ros.nodes.messages import (
@@ -84,6 +85,7 @@ def replay_bag(
     *,
     topics: PipelineTopics | None = None,
     max_depth_age: float = 0.1,
+    depth_wait: float = 0.05,
     detector: KeypointDetector | None = None,
     depth_estimator: DepthEstimator | None = None,
     on_frame: Callable[[LiftedFrame], None] | None = None,
@@ -107,32 +109,44 @@ def replay_bag(
     replay = Replay(stage)
     lift = LiftStage(lifter, graph_tracker())
     recent = RecentImages(DEPTH_BUFFER)
-    max_age_ns = round(1e9 * max_depth_age)
+    pairing = StampPairing(
+        recent.within, max_age_ns=round(1e9 * max_depth_age), wait_ns=round(1e9 * depth_wait)
+    )
+    now_ns = 0  # the log time of the message being handled: the pairing's clock, as the node's is live
 
-    def near(stamp: int) -> Image | None:
-        return recent.nearest(stamp, max_age_ns)
+    def lift_frames(frames: list[PairedFrame]) -> None:
+        for frame in frames:
+            try:
+                result, confidence = lift.lift(frame.keypoints, frame.depth)
+            except (MessageError, ValueError) as error:
+                replay.dropped[f"{topics.keypoints}: {type(error).__name__}: {error}"] += 1
+                continue
+            replay.predictions[stamp_of(frame.keypoints)] = result.joints_cam
+            replay.frames_with_depth += int(result.used_depth)
+            if on_frame is not None:
+                on_frame(LiftedFrame(frame.keypoints, result, confidence))
 
-    def lift_keypoints(msg: PointCloud2) -> None:
-        result, confidence = lift.lift(msg, near)
-        replay.predictions[stamp_of(msg)] = result.joints_cam
-        replay.frames_with_depth += int(result.used_depth)
-        if on_frame is not None:
-            on_frame(LiftedFrame(msg, result, confidence))
+    def on_keypoints(msg: PointCloud2) -> None:
+        lift_frames(pairing.add_keypoints(msg, now_ns))
+
+    def on_depth(msg: Image) -> None:
+        recent.add(msg)
+        lift_frames(pairing.add_depth(msg, now_ns))
 
     def on_image(msg: Image) -> None:
         rgb = image_to_rgb(msg)
         if depth_estimator is not None:
-            recent.add(metres_to_depth_image(msg.header, depth_estimator.estimate(rgb)))
+            on_depth(metres_to_depth_image(msg.header, depth_estimator.estimate(rgb)))
         found = detector.detect(rgb)
-        lift_keypoints(keypoints_to_cloud(msg.header, found.keypoints, found.confidence))
+        on_keypoints(keypoints_to_cloud(msg.header, found.keypoints, found.confidence))
 
     def on_ground_truth(msg: PointCloud2) -> None:
         replay.ground_truth[stamp_of(msg)] = cloud_to_skeletons(msg)[0]
 
     handlers: dict[str, Callable[[Any], None]] = {
         topics.camera_info: lift.set_camera_info,
-        topics.depth: recent.add,
-        topics.keypoints: lift_keypoints,
+        topics.depth: on_depth,
+        topics.keypoints: on_keypoints,
         topics.image: on_image,
         topics.ground_truth: on_ground_truth,
         topics.sequences: lambda msg: replay.labels.append(SequenceLabel.from_json(msg.data)),
@@ -141,10 +155,13 @@ def replay_bag(
     for message in tqdm(
         read_messages(path, wanted), total=total, desc="replay", unit="msg", disable=not progress
     ):
+        now_ns = message.log_time_ns
+        lift_frames(pairing.expire(now_ns))  # frames whose wait ran out before this message came
         try:
             handlers[message.topic](message.msg)
         except (MessageError, ValueError) as error:
             replay.dropped[f"{message.topic}: {type(error).__name__}: {error}"] += 1
+    lift_frames(pairing.flush())
     return replay
 
 
@@ -193,6 +210,7 @@ def evaluate_bag(
             f"its topics: {sorted(counts)}"
         )
     lifter = graph_lifter(model, fallback_model)
+    defaults = lifter_defaults()
     detector = depth_estimator = None
     if replay_stage(counts, topics) == "detector":
         from auglift_ros.perception.detector import MediaPipePoseDetector
@@ -207,7 +225,8 @@ def evaluate_bag(
             path,
             lifter,
             topics=topics,
-            max_depth_age=lifter_defaults()["max_depth_age"],
+            max_depth_age=defaults["max_depth_age"],
+            depth_wait=defaults["depth_wait"],
             detector=detector,
             depth_estimator=depth_estimator,
             progress=progress,

@@ -19,6 +19,7 @@ def _make_bag(args: argparse.Namespace) -> int:
             image_size=tuple(args.image_size),
             max_frames=args.max_frames or None,
             storage=args.storage,
+            depth_delays_ms=args.depth_delay_ms,
         )
     else:
         summary = write_video_bag_from_file(
@@ -79,6 +80,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     make_bag.add_argument(
         "--image-size", type=int, nargs=2, default=(640, 480), metavar=("W", "H"), help="--sequences"
+    )
+    make_bag.add_argument(
+        "--depth-delay-ms",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        metavar="MS",
+        help="--sequences: log each frame's depth this long after its stamp, cycling frame by frame through "
+        "the values (keypoints follow their stamp by 10 ms; e.g. 0 20: depth before, then after them)",
     )
     make_bag.add_argument(
         "--calibration", help="--video: ROS camera_info YAML or Qualisys .qca.txt (with --camera)"

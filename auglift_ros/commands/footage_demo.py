@@ -183,6 +183,7 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
                 lifter,
                 topics=topics,
                 max_depth_age=node_defaults["max_depth_age"],
+                depth_wait=node_defaults["depth_wait"],
                 detector=detector,
                 depth_estimator=depth_estimator,
                 on_frame=keep,

@@ -1,13 +1,13 @@
 """The 2D keypoint detector node: camera images in, H36M-17 keypoints with confidence out.
 
-Subscribes `image` (sensor_msgs/Image: rgb8, bgr8 or mono8; sensor-data QoS, depth 1, so a slow
-detector skips frames instead of queueing them). Publishes `~/keypoints` (sensor_msgs/PointCloud2:
-u v confidence person_id joint_id, pixels of the input image) with the image's header, and
-/diagnostics. Backends: `mediapipe` (BlazePose, shipped with mediapipe 0.10.21; one person) and
-`rtmpose_onnx` (RTMDet + RTMPose ONNX files given by path or by their names in the weights manifest,
-`auglift-ros models list`, once fetched; every person, see auglift_ros.perception.rtmpose). Each
-backend ignores the other's parameters. A malformed image is logged, dropped and counted; the node
-keeps running.
+Subscribes `image` (sensor_msgs/Image: rgb8, bgr8 or mono8; sensor-data QoS, depth 1, so a slow detector
+skips frames instead of queueing them). Publishes `~/keypoints` (sensor_msgs/PointCloud2: u v confidence
+person_id joint_id, pixels of the input image; reliable, a queue of a few, so the lifter loses none)
+with the image's header, and /diagnostics. Backends: `mediapipe` (BlazePose, shipped with mediapipe
+0.10.21; one person) and `rtmpose_onnx` (RTMDet + RTMPose ONNX files given by path or by their names in
+the weights manifest, `auglift-ros models list`, once fetched; every person, see
+auglift_ros.perception.rtmpose). Each backend ignores the other's parameters. A malformed image is
+logged, dropped and counted; the node keeps running.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from collections.abc import Sequence
 
 from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, PointCloud2
 
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.messages import MessageError, image_to_rgb, keypoints_to_cloud
-from auglift_ros.nodes.qos import NEWEST_FRAME_ONLY
+from auglift_ros.nodes.qos import EVERY_KEYPOINTS_FRAME, NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.detector import KeypointDetector, MediaPipePoseDetector
 from auglift_ros.perception.rtmpose import RtmPoseDetector
@@ -98,7 +97,7 @@ class DetectorNode(Node):
         if backend not in BACKENDS:
             raise ValueError(f"parameter backend must be one of {BACKENDS}, got {backend!r}")
         self._detector = self._create_detector(backend)
-        self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", qos_profile_sensor_data)
+        self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", EVERY_KEYPOINTS_FRAME)
         self.create_subscription(Image, "image", self._on_image, NEWEST_FRAME_ONLY)
         self.get_logger().info(f"detecting with {backend}")
 

@@ -4,8 +4,6 @@ exactly the checks, conversions and core calls the running node applies."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
@@ -30,7 +28,7 @@ class OutOfOrderStampError(MessageError):
 
 
 class LiftStage:
-    """Keypoints + the latest camera_info + the depth image a lookup pairs with them -> LiftResult,
+    """Keypoints + the latest camera_info + the depth image paired with them -> LiftResult,
     with each person's track id (the published person_id, and the key of temporal windows)."""
 
     def __init__(self, lifter: FrameLifter, tracker: KeypointTracker | None = None) -> None:
@@ -42,11 +40,9 @@ class LiftStage:
     def set_camera_info(self, msg: CameraInfo) -> None:
         self.camera_info = msg
 
-    def lift(
-        self, msg: PointCloud2, depth_near: Callable[[int], Image | None]
-    ) -> tuple[LiftResult, np.ndarray]:
-        """(result, confidence (P, 17)) for a keypoints message; depth_near(stamp ns) gives the paired
-        depth image or None. MessageError (or ValueError) names what is wrong with the frame."""
+    def lift(self, msg: PointCloud2, depth_msg: Image | None) -> tuple[LiftResult, np.ndarray]:
+        """(result, confidence (P, 17)) for a keypoints message and its paired depth image (None:
+        without depth). MessageError (or ValueError) names what is wrong with the frame."""
         stamp = stamp_ns(msg.header)
         if stamp < self._last_stamp_ns:
             raise OutOfOrderStampError(
@@ -59,7 +55,6 @@ class LiftStage:
             raise MessageError("no camera_info received yet")
         if info.width == 0 or info.height == 0:
             raise MessageError("camera_info has no image size")
-        depth_msg = depth_near(stamp)
         depth = None if depth_msg is None else depth_image_to_metres(depth_msg)
         size = (info.width, info.height)
         k, distortion = camera_matrix(info), distortion_coefficients(info)  # checked before tracking

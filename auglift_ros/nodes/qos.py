@@ -13,3 +13,23 @@ NEWEST_FRAME_ONLY = QoSProfile(
 """Sensor-data QoS (best effort, volatile) with a queue of one: a node slower than the camera skips
 to the newest frame instead of working through a backlog (rclpy's qos_profile_sensor_data keeps 5,
 which at 30 fps adds up to 165 ms of latency behind a slow detector)."""
+
+KEYPOINTS_QUEUE = 5
+EVERY_KEYPOINTS_FRAME = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=KEYPOINTS_QUEUE,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
+"""Keypoints (small, between our own nodes): reliable with a queue of a few, so a lifter that keeps
+up loses no frame to a burst (two frames arriving within one callback) or to UDP loss. A reliable
+subscription needs a reliable publisher: the detector node publishes with this profile too."""
+
+RECENT_DEPTH_IMAGES = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=KEYPOINTS_QUEUE,
+    reliability=ReliabilityPolicy.BEST_EFFORT,
+    durability=DurabilityPolicy.VOLATILE,
+)
+"""Depth images: best effort (matches any camera driver's publisher) with a queue of a few, so a
+depth image and the next one arriving together are both stored for stamp pairing."""
