@@ -18,7 +18,7 @@ from visualization_msgs.msg import MarkerArray
 from auglift_ros.core.camera import PinholeCamera
 from auglift_ros.core.skeleton import H36M_ROOT
 from auglift_ros.nodes.messages import cloud_to_skeletons, keypoints_to_cloud
-from auglift_ros.nodes.qos import EVERY_KEYPOINTS_FRAME
+from auglift_ros.nodes.qos import EVERY_FRAME
 from dds_helpers import node_under_test, spin_until, stream_until
 
 FRAME = "camera_optical_frame"
@@ -38,7 +38,7 @@ class Harness(Node):
     def __init__(self) -> None:
         super().__init__("lifter_test_harness")
         self.model = ""  # the node's depth model
-        self.keypoints = self.create_publisher(PointCloud2, "keypoints", EVERY_KEYPOINTS_FRAME)
+        self.keypoints = self.create_publisher(PointCloud2, "keypoints", EVERY_FRAME)
         self.depth = self.create_publisher(Image, "depth", qos_profile_sensor_data)
         self.info = self.create_publisher(CameraInfo, "camera_info", qos_profile_sensor_data)
         self.skeletons: list[PointCloud2] = []

@@ -17,7 +17,7 @@ from temporal_models import make_temporal_model
 
 from auglift_ros.nodes.lifter_node import describe
 from auglift_ros.nodes.messages import cloud_person_ids, cloud_to_skeletons, keypoints_to_cloud
-from auglift_ros.nodes.qos import EVERY_KEYPOINTS_FRAME
+from auglift_ros.nodes.qos import EVERY_FRAME
 from auglift_ros.runtime.models import load_lifter
 from dds_helpers import node_under_test, spin_until, stream_until
 
@@ -25,7 +25,7 @@ from dds_helpers import node_under_test, spin_until, stream_until
 class Harness(Node):
     def __init__(self) -> None:
         super().__init__("temporal_lifter_harness")
-        self.keypoints = self.create_publisher(PointCloud2, "keypoints", EVERY_KEYPOINTS_FRAME)
+        self.keypoints = self.create_publisher(PointCloud2, "keypoints", EVERY_FRAME)
         self.info = self.create_publisher(CameraInfo, "camera_info", qos_profile_sensor_data)
         self.skeletons: list[PointCloud2] = []
         self.create_subscription(

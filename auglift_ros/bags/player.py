@@ -10,10 +10,14 @@ here: with 1 s, a third of the first take's frames never reached the lifter; wit
 Then each message is sent when its log time comes (divided by `rate`). Before the node is destroyed,
 playback waits up to `wait_s` for subscribers to acknowledge every message: a reliable writer that
 goes away at once loses what is still in flight (seen here: the last two frames of a bag, now and then).
+The player uses the transport profile the pipeline's nodes get (auglift_ros.runtime.graph, unless
+the environment names the user's own): with Fast DDS's default 512 KB shared-memory segment, most
+640x480 depth images never reached the lifter, which then lifted their frames with older depth.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,6 +28,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from tqdm import tqdm
 
 from auglift_ros.bags.io import bag_message_counts, bag_topics, message_class, read_messages
+from auglift_ros.runtime.graph import fastdds_profile_environment
 
 PLAYER_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -103,6 +108,10 @@ def play_bag(
     """The `auglift-ros play` command: a node of its own, paced playback, a summary line."""
     import rclpy
 
+    profile = fastdds_profile_environment(os.environ)  # before the participant exists: Fast DDS reads it then
+    os.environ.update(profile)
+    for value in profile.values():
+        print(f"[play] Fast DDS profile {value}, as the pipeline's nodes use", flush=True)
     rclpy.init()
     node = rclpy.create_node("bag_player")
     try:

@@ -22,7 +22,7 @@ from sensor_msgs.msg import Image, PointCloud2
 
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.messages import MessageError, image_to_rgb, keypoints_to_cloud
-from auglift_ros.nodes.qos import EVERY_KEYPOINTS_FRAME, NEWEST_FRAME_ONLY
+from auglift_ros.nodes.qos import EVERY_FRAME, NEWEST_FRAME_ONLY
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.perception.detector import KeypointDetector, MediaPipePoseDetector
 from auglift_ros.perception.rtmpose import RtmPoseDetector
@@ -97,7 +97,7 @@ class DetectorNode(Node):
         if backend not in BACKENDS:
             raise ValueError(f"parameter backend must be one of {BACKENDS}, got {backend!r}")
         self._detector = self._create_detector(backend)
-        self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", EVERY_KEYPOINTS_FRAME)
+        self._keypoints = self.create_publisher(PointCloud2, "~/keypoints", EVERY_FRAME)
         self.create_subscription(Image, "image", self._on_image, NEWEST_FRAME_ONLY)
         self.get_logger().info(f"detecting with {backend}")
 

@@ -34,8 +34,8 @@ from auglift_ros.nodes.spin import spin_node
 
 KEEP_EVERYTHING = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 """Ground truth and labels: a bag player publishes them reliably, and evaluation must not lose any."""
-SKELETON_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT)
-"""Matches the lifter's best-effort publisher; a deep queue so a slow report write loses nothing."""
+SKELETON_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+"""The lifter publishes skeletons reliably; a deep queue so a slow report write loses nothing."""
 
 
 class EvaluatorNode(Node):
@@ -97,16 +97,20 @@ class EvaluatorNode(Node):
             self.write_report()
 
     def write_report(self) -> dict | None:
-        """Score what has arrived and write the report; None (logged) if nothing can be scored yet."""
-        self._changed = False
+        """Score what has arrived and write the report; None (logged) if nothing can be scored yet.
+
+        Frames count as reported only once the write is done: a Ctrl-C that lands during a periodic
+        write (plots take a second or two) leaves them to the final write in destroy_node."""
         try:
             report, matched = score(self.predictions, self.ground_truth, self.labels)
         except EvaluationError as error:
+            self._changed = False
             self._diagnostics.message = f"nothing to score yet: {error}"
             self.get_logger().info(self._diagnostics.message, throttle_duration_sec=10.0)
             return None
         out = self.get_parameter("out_dir").value
         write_evaluation(report, out, f"live evaluation ({self.get_name()})", matched)
+        self._changed = False
         self._diagnostics.message = summary_line(report)
         self.get_logger().info(f"{summary_line(report)}; written to {out}")
         self.report = report

@@ -6,7 +6,8 @@ Subscribes:
   `depth` (sensor_msgs/Image, 32FC1 metres or 16UC1 millimetres, REP 118; best effort, a few kept),
   `camera_info` (sensor_msgs/CameraInfo of the image the keypoints came from; the newest only).
 Publishes:
-  `~/skeletons` (PointCloud2: x y z confidence person_id joint_id, metres, the keypoints' frame_id),
+  `~/skeletons` (PointCloud2: x y z confidence person_id joint_id, metres, the keypoints' frame_id;
+  reliable, a queue of a few),
   `~/markers` (visualization_msgs/MarkerArray), `/diagnostics` (diagnostic_msgs/DiagnosticArray).
 
 Persons are tracked across frames (nearest skeleton by keypoint distance, `track_max_distance` box
@@ -36,7 +37,6 @@ from rcl_interfaces.msg import IntegerRange, ParameterDescriptor, SetParametersR
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from visualization_msgs.msg import MarkerArray
 
@@ -45,7 +45,7 @@ from auglift_ros.nodes.depth_pairing import DepthSubscription, PairedFrame, Stam
 from auglift_ros.nodes.diagnostics import NodeDiagnostics, float_range
 from auglift_ros.nodes.lift_stage import LiftStage, lifted_messages
 from auglift_ros.nodes.messages import MessageError
-from auglift_ros.nodes.qos import EVERY_KEYPOINTS_FRAME, NEWEST_FRAME_ONLY, RECENT_DEPTH_IMAGES
+from auglift_ros.nodes.qos import EVERY_FRAME, NEWEST_FRAME_ONLY, RECENT_DEPTH_IMAGES
 from auglift_ros.nodes.spin import spin_node
 from auglift_ros.runtime.lifting import FrameLifter
 from auglift_ros.runtime.models import LoadedLifter, load_lifter
@@ -147,10 +147,10 @@ class LifterNode(Node):
                 timeout_s=self.get_parameter("track_timeout").value,
             ),
         )
-        self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", qos_profile_sensor_data)
+        self._skeletons = self.create_publisher(PointCloud2, "~/skeletons", EVERY_FRAME)
         self._markers = self.create_publisher(MarkerArray, "~/markers", 1)
         self._clock = Clock(clock_type=ClockType.STEADY_TIME)
-        self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, EVERY_KEYPOINTS_FRAME)
+        self.create_subscription(PointCloud2, "keypoints", self._on_keypoints, EVERY_FRAME)
         depth = DepthSubscription(self, "depth", RECENT_DEPTH_IMAGES, DEPTH_BUFFER, self._on_depth)
         self._pairing = StampPairing(
             depth.within,

@@ -14,20 +14,21 @@ NEWEST_FRAME_ONLY = QoSProfile(
 to the newest frame instead of working through a backlog (rclpy's qos_profile_sensor_data keeps 5,
 which at 30 fps adds up to 165 ms of latency behind a slow detector)."""
 
-KEYPOINTS_QUEUE = 5
-EVERY_KEYPOINTS_FRAME = QoSProfile(
+FEW_FRAMES = 5
+EVERY_FRAME = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,
-    depth=KEYPOINTS_QUEUE,
+    depth=FEW_FRAMES,
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.VOLATILE,
 )
-"""Keypoints (small, between our own nodes): reliable with a queue of a few, so a lifter that keeps
-up loses no frame to a burst (two frames arriving within one callback) or to UDP loss. A reliable
-subscription needs a reliable publisher: the detector node publishes with this profile too."""
+"""Small per-frame results between our own nodes (keypoints, skeletons): reliable with a queue of a
+few, so a node that keeps up loses no frame to a burst (two frames arriving within one callback) or
+to UDP loss. A reliable subscription needs a reliable publisher (the detector node publishes keypoints
+with this profile); a reliable publisher also serves best-effort subscribers (RViz)."""
 
 RECENT_DEPTH_IMAGES = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,
-    depth=KEYPOINTS_QUEUE,
+    depth=FEW_FRAMES,
     reliability=ReliabilityPolicy.BEST_EFFORT,
     durability=DurabilityPolicy.VOLATILE,
 )
