@@ -7,6 +7,7 @@ import pytest
 
 from auglift_ros.core.placement import (
     PELVIS_SURFACE_TO_CENTRE_M,
+    median_of_finite,
     pixel_rays,
     place_pose,
     root_depth_from_joints,
@@ -85,3 +86,13 @@ def test_reprojection_refuses_underdetermined_people() -> None:
     assert np.isnan(root_from_reprojection(pose, keypoints, confidence, K)).all()
     with pytest.raises(ValueError, match="do not pair up"):
         root_from_reprojection(pose, keypoints[:, :5], confidence, K)
+
+
+def test_median_of_finite_is_nanmedian_by_hand_and_at_random() -> None:
+    values = np.array([[3.0, np.nan, 1.0, 2.0], [np.nan, 5.0, np.nan, 7.0], [4.0, np.nan, np.nan, np.nan]])
+    assert median_of_finite(values).tolist() == [2.0, 6.0, 4.0]
+    rng = np.random.default_rng(0)
+    random = rng.normal(size=(500, 17))
+    random[rng.random(random.shape) < 0.5] = np.nan
+    random[:, 0] = rng.normal(size=500)  # every row keeps a finite value
+    assert np.array_equal(median_of_finite(random), np.nanmedian(random, axis=-1))

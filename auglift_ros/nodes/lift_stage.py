@@ -66,12 +66,18 @@ class LiftStage:
 
 
 def lifted_messages(
-    header: Header, result: LiftResult, confidence: np.ndarray, marker_lifetime_s: float
-) -> tuple[PointCloud2, MarkerArray]:
-    """The skeleton cloud and RViz markers the lifter node publishes for one lifted frame (and the
-    demo writes to its output bag), with the track ids as person ids and the keypoints' header."""
+    header: Header,
+    result: LiftResult,
+    confidence: np.ndarray,
+    marker_lifetime_s: float,
+    *,
+    markers: bool = True,
+) -> tuple[PointCloud2, MarkerArray | None]:
+    """The skeleton cloud and RViz markers (None unless ``markers``) the lifter node publishes for one
+    lifted frame (and the demo writes to its output bag), with the track ids as person ids and the
+    keypoints' header."""
     ids = result.person_ids
     return (
         skeletons_to_cloud(header, result.joints_cam, confidence, ids),
-        skeleton_markers(header, result.joints_cam, ids, lifetime_s=marker_lifetime_s),
+        skeleton_markers(header, result.joints_cam, ids, lifetime_s=marker_lifetime_s) if markers else None,
     )

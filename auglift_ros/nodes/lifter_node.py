@@ -8,7 +8,8 @@ Subscribes:
 Publishes:
   `~/skeletons` (PointCloud2: x y z confidence person_id joint_id, metres, the keypoints' frame_id;
   reliable, a queue of a few),
-  `~/markers` (visualization_msgs/MarkerArray), `/diagnostics` (diagnostic_msgs/DiagnosticArray).
+  `~/markers` (visualization_msgs/MarkerArray; built only while something subscribes),
+  `/diagnostics` (diagnostic_msgs/DiagnosticArray).
 
 Persons are tracked across frames (nearest skeleton by keypoint distance, `track_max_distance` box
 sizes, ending after `track_timeout` s unseen) and the track id is published as person_id. The model
@@ -215,10 +216,15 @@ class LifterNode(Node):
             self._diagnostics.drop("a keypoints frame", error)
             return
         skeletons, markers = lifted_messages(
-            msg.header, result, confidence, self.get_parameter("marker_lifetime").value
+            msg.header,
+            result,
+            confidence,
+            self.get_parameter("marker_lifetime").value,
+            markers=self._markers.get_subscription_count() > 0,  # a third of the node's time, for RViz only
         )
         self._skeletons.publish(skeletons)
-        self._markers.publish(markers)
+        if markers is not None:
+            self._markers.publish(markers)
         depth_use = "with depth" if result.used_depth else "without depth"
         self._diagnostics.message = f"last frame: {result.feature_set} ({depth_use})"
         self._diagnostics.warn = not result.used_depth
