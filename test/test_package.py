@@ -1,5 +1,6 @@
 """Package metadata that colcon and ament rely on, checked without a ROS install."""
 
+import os
 import re
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from installed_commands import installed_command
 
 ROOT = Path(__file__).resolve().parents[1]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -84,3 +86,16 @@ def test_wheel_installs_ament_marker_and_share_files(tmp_path: Path) -> None:
     assert "auglift-ros = auglift_ros.commands.main:main" in scripts
     for node in sorted((ROOT / "auglift_ros" / "nodes").glob("*_node.py")):  # `ros2 run auglift_ros <node>`
         assert f"{node.stem} = auglift_ros.nodes.{node.stem}:main" in scripts
+
+
+def test_installed_command_is_found_in_an_ament_prefix_as_colcon_installs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "install" / "lib" / "auglift_ros" / "auglift-ros-test-only"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("AMENT_PREFIX_PATH", f"/nonexistent{os.pathsep}{tmp_path / 'install'}")
+    with pytest.raises(AssertionError, match="not installed"):
+        installed_command("auglift-ros-test-only")  # not executable yet
+    script.chmod(0o755)
+    assert installed_command("auglift-ros-test-only") == str(script)

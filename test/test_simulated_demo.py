@@ -1,12 +1,11 @@
 """The simulated demo end to end through the installed `auglift-ros` command (quick size)."""
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
+from installed_commands import installed_command
 
 from auglift_ros.core.features import FeatureCodec
 from auglift_ros.core.lifters import OnnxLifter
@@ -14,7 +13,7 @@ from auglift_ros.runtime.models import CODEC_METADATA_KEY
 
 
 def test_quick_demo_trains_exports_and_evaluates(tmp_path: Path) -> None:
-    command = shutil.which("auglift-ros") or str(Path(sys.executable).with_name("auglift-ros"))
+    command = installed_command("auglift-ros")
     run = subprocess.run(
         [command, "simulated-demo", "--quick", "--seed", "3", "--out", str(tmp_path)],
         capture_output=True,
