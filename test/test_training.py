@@ -108,26 +108,46 @@ def test_batch_size_one_trains_a_lifter_without_batch_norm(frames) -> None:
         fit(transformer, lambda rng: iter(()), codec, config, progress=False)
 
 
-def test_depth_crop_gives_the_same_samples_as_the_full_frame() -> None:
-    from scipy.ndimage import gaussian_filter
-
-    from auglift_ros.simulation.simulate import BLUR_SUPPORT_PX, _sampling_window
+def test_depth_windows_give_the_same_samples_as_the_full_frame() -> None:
+    """The training simulation renders depth only around keypoints; the samples, and the blurred
+    estimate they come from, must equal those of the whole rendered frame, also where windows are
+    clipped by the image edge or overlap."""
+    from auglift_ros.core.camera import PinholeCamera
+    from auglift_ros.simulation.scene import (
+        floor_plane,
+        lift_to_floor,
+        place_in_camera,
+        random_view,
+        render_depth,
+        render_depth_windows,
+    )
+    from auglift_ros.simulation.sensors import simulate_monocular_depth
+    from auglift_ros.simulation.simulate import BLUR_SUPPORT_PX
 
     rng = np.random.default_rng(9)
-    depth = gaussian_filter(rng.uniform(1.0, 8.0, (480, 640)), 4.0)
-    depth[rng.random(depth.shape) < 0.02] = 10.0  # sharp outliers make any blur difference visible
     codec = FeatureCodec(feature_set="uadd")
-    for centre in ((320, 240), (20, 30), (630, 470)):  # middle, and crops clipped by the image border
-        keypoints = rng.normal(centre, 40.0, (1, 17, 2))
-        keypoints[0, 8] = keypoints[0, 0] + (0.0, -200.0)  # a long torso and zero confidence: r = r_max
-        confidence = np.zeros((1, 17))
-        rows, cols, offset = _sampling_window(keypoints[0], codec.uadd.r_max + BLUR_SUPPORT_PX, (640, 480))
-        full = codec.sample_depth(gaussian_filter(depth, 1.5, mode="nearest"), keypoints, confidence)
-        crop = codec.sample_depth(
-            gaussian_filter(depth[rows, cols], 1.5, mode="nearest"), keypoints - offset, confidence
+    camera = PinholeCamera.from_fov(640, 480, 60.0)
+    for shift in (0.0, 2.4, -2.4):  # centred, and a person partly beyond the right / left edge
+        rotation, translation = random_view(
+            rng, distance=(4.0, 4.0), height=(1.0, 1.0), pitch_deg=(-5.0, -5.0), pan_deg=(0.0, 0.0)
         )
-        assert depth[rows, cols].size < depth.size
-        np.testing.assert_allclose(crop, full, rtol=1e-5)
+        joints = place_in_camera(lift_to_floor(random_poses(1, rng)[0]), rotation, translation)
+        joints[:, 0] += shift
+        floor = floor_plane(rotation, translation)
+        keypoints = camera.project(joints)[None] + rng.normal(0.0, 3.0, (1, 17, 2))
+        confidence = rng.uniform(0.0, 1.0, (1, 17))
+        full = simulate_monocular_depth(render_depth(camera, joints[None], floor=floor), rng, error_scale=0.0)
+        centres = np.floor(keypoints[0] + 0.5)
+        halves = np.ceil(codec.sampling_reach(keypoints, confidence)[0]).astype(int) + BLUR_SUPPORT_PX
+        windows = render_depth_windows(camera, joints, centres, halves, floor=floor)
+        estimate = simulate_monocular_depth(
+            windows.depth, rng, error_scale=0.0, windows=windows, image_shape=(480, 640)
+        )
+        expected = codec.sample_depth(full, keypoints, confidence)
+        got = codec.sample_depth(estimate, keypoints, confidence, windows.origins[None])
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+        beyond = ((keypoints[0] < 0) | (keypoints[0] >= (640, 480))).any(axis=-1)
+        assert beyond.any() == bool(shift)  # the shifted people reach beyond the image edge
 
 
 def test_chunked_simulation_does_not_depend_on_the_number_of_workers() -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from auglift_ros.core.skeleton import H36M_ROOT
-from auglift_ros.core.uadd import UaddParams, depth_descriptors, depth_min_v1
+from auglift_ros.core.uadd import UaddParams, depth_descriptors, depth_min_v1, sampling_radii
 
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "xy": ("x", "y"),
@@ -147,16 +147,29 @@ class FeatureCodec:
         return "d" in self.channels
 
     def sample_depth(
-        self, depth_map: np.ndarray, keypoints: np.ndarray, confidence: np.ndarray
+        self,
+        depth_map: np.ndarray,
+        keypoints: np.ndarray,
+        confidence: np.ndarray,
+        origins: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Depth inputs this feature set needs from a metric depth map.
+        """Depth inputs this feature set needs from a metric depth map (or from windows of one,
+        keypoint k's starting at image point origins (P, K, 2); see core.uadd.depth_descriptors).
 
         (P, K, 3) UADD descriptors for "uadd", (P, K) v1 minimum depth for "xycd".
         """
         if self.feature_set == "uadd":
-            return depth_descriptors(depth_map, keypoints, confidence, self.uadd).descriptors
+            return depth_descriptors(depth_map, keypoints, confidence, self.uadd, origins=origins).descriptors
         if self.feature_set == "xycd":
-            return depth_min_v1(depth_map, keypoints, self.v1_radius)
+            return depth_min_v1(depth_map, keypoints, self.v1_radius, origins=origins)
+        raise ValueError(f"feature set {self.feature_set!r} uses no depth")
+
+    def sampling_reach(self, keypoints: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+        """(P, K) how far (pixels, per axis) from each keypoint's pixel sample_depth reads."""
+        if self.feature_set == "uadd":
+            return sampling_radii(keypoints, confidence, self.uadd) + 1.0  # + 1: pixel rounding
+        if self.feature_set == "xycd":
+            return np.full(np.shape(confidence), self.v1_radius)
         raise ValueError(f"feature set {self.feature_set!r} uses no depth")
 
     def encode(

@@ -161,13 +161,17 @@ def depth_descriptors(
     keypoints: np.ndarray,
     confidence: np.ndarray,
     params: UaddParams | None = None,
+    *,
+    origins: np.ndarray | None = None,
     **overrides: float,
 ) -> DepthDescriptors:
     """UADD (d, d_min, d_max) per keypoint, vectorised over persons and joints.
 
     depth: (H, W) metric depth; keypoints: (P, K, 2) pixels (x, y); confidence: (P, K) in [0, 1].
     Keyword overrides replace UaddParams fields (e.g. k=0.05). d is the depth at the keypoint pixel,
-    or at the nearest valid sample of the disk when that pixel is invalid.
+    or at the nearest valid sample of the disk when that pixel is invalid. origins (P, K, 2): depth
+    holds windows of the image, keypoint k's disk read from the window whose pixel (0, 0) is image
+    point origins[p, k] (the training simulation renders only those windows).
     """
     settings = params or DEFAULT_UADD_PARAMS
     if overrides:
@@ -182,6 +186,8 @@ def depth_descriptors(
     radii = sampling_radii(keypoints, confidence, settings)
     offsets = sunflower_offsets(settings.num_samples)
     points = keypoints[:, :, None, :] + radii[:, :, None, None] * offsets
+    if origins is not None:
+        points = points - np.asarray(origins, dtype=np.float64)[:, :, None, :]
     values, valid = _gather(depth, points.reshape(-1, settings.num_samples, 2))
     count = valid.sum(axis=-1)
     rows = np.arange(values.shape[0])
@@ -208,12 +214,17 @@ def _disk_pixel_offsets(radius: float) -> np.ndarray:
     return offsets
 
 
-def depth_min_v1(depth: np.ndarray, keypoints: np.ndarray, radius: float = 3.0) -> np.ndarray:
-    """The paper's v1 descriptor: minimum depth over every pixel within `radius` px; (P, K), NaN if none."""
+def depth_min_v1(
+    depth: np.ndarray, keypoints: np.ndarray, radius: float = 3.0, *, origins: np.ndarray | None = None
+) -> np.ndarray:
+    """The paper's v1 descriptor: minimum depth over every pixel within `radius` px; (P, K), NaN if
+    none. origins: as for :func:`depth_descriptors` (integer window origins)."""
     depth, keypoints, _ = _check_inputs(depth, keypoints, None)
     if not np.isfinite(radius) or radius < 0:
         raise ValueError(f"v1 radius must be a non-negative number, got {radius}")
     points = np.floor(keypoints + 0.5)[:, :, None, :] + _disk_pixel_offsets(float(radius))
+    if origins is not None:
+        points = points - np.asarray(origins, dtype=np.float64)[:, :, None, :]
     values, valid = _gather(depth, points)
     nearest = np.where(valid, values, np.inf).min(axis=-1, initial=np.inf)
     return np.where(np.isfinite(nearest), nearest, np.nan).astype(np.float32)

@@ -19,6 +19,7 @@ from auglift_ros.core.skeleton import (
     H36M_LEFT_RIGHT_PAIRS,
     H36M_NUM_JOINTS,
 )
+from auglift_ros.simulation.scene import DepthWindows
 
 COCO_KEYPOINT_SIGMAS: np.ndarray = np.array(
     [0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.087, 0.087,
@@ -435,15 +436,36 @@ class DetectorMixture:
         return detector_error_model(name), component_scale * noise_scale / STANDARD_DETECTOR_NOISE_SCALE
 
 
-def _smooth_field(rng: np.random.Generator, shape: tuple[int, ...], std: float, step_px: float) -> np.ndarray:
-    """Random field (H, W): Gaussian values on a grid of spacing step_px, bilinearly interpolated.
+def _smooth_field(
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    std: float,
+    step_px: float,
+    coordinates: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Random field over an image of ``shape``: Gaussian values on a grid of spacing step_px,
+    bilinearly interpolated, at every pixel (H, W) or at the pixels ``coordinates`` = (rows, cols).
 
-    Written as two small interpolation matrices (wy @ grid @ wx.T) so the cost does not depend on
-    the grid spacing; the std is `std` at grid nodes and about 0.7 x std midway between them.
+    The whole image is written as two small interpolation matrices (wy @ grid @ wx.T) so the cost does
+    not depend on the grid spacing; the std is `std` at grid nodes and about 0.7 x std midway.
     """
     step = max(step_px, 1.0)
     height, width = shape
     grid = rng.normal(0.0, std, (int(height / step) + 2, int(width / step) + 2))
+    if coordinates is not None:
+        rows, cols = (
+            np.clip(np.asarray(c, dtype=np.float64) / step, 0.0, n - 1.0)
+            for c, n in zip(coordinates, grid.shape, strict=True)
+        )
+        r0 = np.minimum(rows.astype(int), grid.shape[0] - 2)
+        c0 = np.minimum(cols.astype(int), grid.shape[1] - 2)
+        fr, fc = rows - r0, cols - c0
+        return (
+            grid[r0, c0] * (1 - fr) * (1 - fc)
+            + grid[r0 + 1, c0] * fr * (1 - fc)
+            + grid[r0, c0 + 1] * (1 - fr) * fc
+            + grid[r0 + 1, c0 + 1] * fr * fc
+        )
 
     def tent(size: int, nodes: int) -> np.ndarray:
         return np.maximum(0.0, 1.0 - np.abs(np.arange(size)[:, None] / step - np.arange(nodes)[None, :]))
@@ -462,8 +484,12 @@ def simulate_monocular_depth(
     smooth_noise_px: float = 48.0,
     noise_std: float = 0.01,
     edge_blur_px: float = 1.5,
+    windows: DepthWindows | None = None,
+    image_shape: tuple[int, int] | None = None,
 ) -> np.ndarray:
-    """A metric monocular depth estimate (H, W) float32 of a clean depth image.
+    """A metric monocular depth estimate (H, W) float32 of a clean depth image, or of windows of one:
+    ``depth`` is then ``windows.depth`` (from ``scene.render_depth_windows``) and ``image_shape`` the
+    image's (H, W); the estimate is NaN beyond the image edge, where nothing exists.
 
     Errors, in order: a Gaussian blur of ``edge_blur_px`` pixels (networks mix foreground and
     background depth across boundaries, which hurts thin limbs most); a per-image scale error
@@ -480,10 +506,22 @@ def simulate_monocular_depth(
     NYUv2 and KITTI (AbsRel roughly 0.05-0.07; Yang et al., "Depth Anything V2", NeurIPS 2024). These
     figures are approximate; a later issue calibrates the model against the published tables.
     """
+    if (windows is None) != (image_shape is None):
+        raise ValueError("depth windows need the image_shape they come from, and only they do")
     depth = np.asarray(depth, dtype=np.float64)
+    if windows is not None and windows.depth.shape != depth.shape:
+        raise ValueError(f"depth {depth.shape} is not the shape of its windows {windows.depth.shape}")
+    # The windows sit side by side; each one's blur reads at most a few sigma into its neighbour,
+    # and samples lie further than that from a window's edge.
     blurred = gaussian_filter(depth, edge_blur_px, mode="nearest") if edge_blur_px > 0 else depth
     scale = np.exp(rng.normal(0.0, scale_std * error_scale))
     shift = rng.normal(0.0, shift_std * error_scale)
-    field = _smooth_field(rng, depth.shape, smooth_noise_std * error_scale, smooth_noise_px)
+    coordinates = None if windows is None else (windows.rows, windows.cols)
+    field = _smooth_field(
+        rng, image_shape or depth.shape, smooth_noise_std * error_scale, smooth_noise_px, coordinates
+    )
     noise = 1.0 + field + rng.normal(0.0, noise_std * error_scale, depth.shape)
-    return np.maximum((blurred * scale + shift) * noise, 1e-3).astype(np.float32)
+    estimate = np.maximum((blurred * scale + shift) * noise, 1e-3).astype(np.float32)
+    if windows is not None:
+        estimate[~windows.inside] = np.nan
+    return estimate
