@@ -1,8 +1,9 @@
 """What a camera, a 2D detector and a monocular depth model would give for known 3D poses.
 
-`simulate_frames` places each pose in front of a random camera, renders its metric depth, derives
-visibility from the rendering, draws detector output and a monocular depth estimate, and samples the
-depth inputs the requested feature codecs need (depth maps are large, so only the samples are kept).
+`simulate_frames` places each pose in front of a random camera, casts the joints' rays for
+visibility, draws detector output, renders metric depth and a monocular depth estimate only around
+the detected keypoints, and samples the depth inputs the requested feature codecs need (only the
+samples are kept).
 The same function serves generated poses (demo, tests) and recorded motion. `simulate_sequence` does
 the same for a whole take seen by one fixed camera, frame by frame with full depth images (for bags).
 """
