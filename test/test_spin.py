@@ -30,3 +30,29 @@ def test_an_error_while_running_propagates(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(RuntimeError, match="wait set"):
         spin.spin_node(lambda: Node("spin_test_fault"), "test", args=[])
     assert not rclpy.ok()  # shut down all the same
+
+
+def test_ctrl_c_while_the_node_starts_is_a_clean_stop() -> None:
+    def interrupted() -> Node:
+        raise KeyboardInterrupt  # as rclpy's SIGINT handler raises it in the middle of construction
+
+    assert spin.spin_node(interrupted, "test", args=[]) == 0
+    assert not rclpy.ok()
+
+
+def test_a_sigterm_while_the_node_starts_is_a_clean_stop(capsys: pytest.CaptureFixture[str]) -> None:
+    def terminated() -> Node:
+        rclpy.shutdown()  # what rclpy's SIGTERM handler does; the node then cannot be built
+        return Node("spin_test_terminated")
+
+    assert spin.spin_node(terminated, "test", args=[]) == 0
+    assert "cannot start" not in capsys.readouterr().err
+
+
+def test_a_node_that_cannot_start_says_why_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken() -> Node:
+        raise ValueError("parameter model names no file")
+
+    assert spin.spin_node(broken, "test", args=[]) == 1
+    assert "test: cannot start: parameter model names no file" in capsys.readouterr().err
+    assert not rclpy.ok()

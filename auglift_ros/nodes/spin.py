@@ -15,7 +15,12 @@ def spin_node(create: Callable[[], Node], label: str, args: Sequence[str] | None
     rclpy.init(args=args)
     try:
         node = create()
+    except KeyboardInterrupt:  # Ctrl-C while starting: a stop, not a fault
+        rclpy.try_shutdown()
+        return 0
     except Exception as error:  # a bad parameter, a missing model, a backend that cannot load
+        if not rclpy.ok():  # a SIGTERM while starting shut the context down under the node: a stop
+            return 0
         print(f"{label}: cannot start: {error}", file=sys.stderr)
         rclpy.try_shutdown()
         return 1
