@@ -8,3 +8,5 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest "$@"
+# The ROS user's path as well: colcon build, colcon test, colcon test-result in a scratch workspace.
+bash scripts/colcon_check.sh

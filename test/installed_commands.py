@@ -9,15 +9,16 @@ from pathlib import Path
 
 
 def installed_command(name: str) -> str:
-    """The path of console script `name`: on PATH (pip), beside the Python interpreter (a venv not
-    activated), or in `lib/auglift_ros` of an AMENT_PREFIX_PATH prefix (colcon, where ament_python
-    puts scripts for `ros2 run`). AssertionError naming every place looked at if it is in none."""
+    """The path of console script `name`: on PATH (pip, an activated venv), in `lib/auglift_ros` of an
+    AMENT_PREFIX_PATH prefix (colcon, where ament_python puts scripts for `ros2 run`: the package under
+    test there), or beside the Python interpreter (a venv not activated). AssertionError naming every
+    place looked at if it is in none."""
     found = shutil.which(name)
     if found:
         return found
-    places = [Path(sys.executable).with_name(name)]
     prefixes = os.environ.get("AMENT_PREFIX_PATH", "")
-    places += [Path(prefix) / "lib" / "auglift_ros" / name for prefix in prefixes.split(os.pathsep) if prefix]
+    places = [Path(prefix) / "lib" / "auglift_ros" / name for prefix in prefixes.split(os.pathsep) if prefix]
+    places.append(Path(sys.executable).with_name(name))
     for place in places:
         if place.is_file() and os.access(place, os.X_OK):
             return str(place)
