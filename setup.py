@@ -34,10 +34,10 @@ setup(
     entry_points={
         "console_scripts": [
             "auglift-ros = auglift_ros.commands.main:main",
-            "detector_node = auglift_ros.nodes.detector_node:main",
-            "lifter_node = auglift_ros.nodes.lifter_node:main",
-            "depth_node = auglift_ros.nodes.depth_node:main",
-            "evaluator_node = auglift_ros.nodes.evaluator_node:main",
+            "detector_node = auglift_ros.nodes.start:detector_node",
+            "lifter_node = auglift_ros.nodes.start:lifter_node",
+            "depth_node = auglift_ros.nodes.start:depth_node",
+            "evaluator_node = auglift_ros.nodes.start:evaluator_node",
         ],
     },
 )

@@ -287,11 +287,11 @@ class Pipeline:
                 raise BenchmarkError(f"the {name} node exited with status {status}:\n{self.log_tail(name)}")
 
     def start(self, timeout_s: float) -> None:
-        """Start each node as `python -m module --ros-args ...` and wait until the graph is connected."""
+        """Start each node as the pipeline runner does (NodeSpec.command); wait until the graph connects."""
         for spec in self.specs:
             with (self.log_dir / f"{spec.name}.log").open("w") as log:
                 self.children[spec.name] = subprocess.Popen(
-                    [sys.executable, "-m", spec.module, *spec.ros_arguments()],
+                    spec.command(),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     env=dict(os.environ),
@@ -666,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with running_pipeline(args.config, args.start_timeout, args.domain_id, args.large_shm) as pipeline:
             for spec in pipeline.specs:
                 settings = " ".join(f"{k}={v}" for k, v in spec.parameters.items())
-                print(f"node {spec.name}: python -m {spec.module} ({settings})")
+                print(f"node {spec.name}: python -m auglift_ros.nodes.start {spec.executable} ({settings})")
             print(f"topics: {pipeline.topics}", flush=True)
             assert pipeline.harness is not None
             images = pipeline.harness.prepare(frames)

@@ -38,13 +38,24 @@ def node_command(name: str, out_dir: str) -> list[str]:
     spec = {s.name: s for s in load_graph(evaluate=True)}[name]
     if name == "evaluator":
         spec = replace(spec, parameters={**spec.parameters, "out_dir": out_dir})
-    return [sys.executable, "-m", spec.module, *spec.ros_arguments()]
+    return spec.command()
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl-C acts as in a terminal or under `ros2 launch`, even when this script runs
+    as a background job of a shell without job control (which starts it, and so its children, with
+    SIGINT ignored: a node then misses a SIGINT sent before rclpy installs its handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def one_cycle(name: str, wait_s: float, stop: signal.Signals, out_dir: str) -> tuple[str, str]:
     """(outcome, output) of starting the node, waiting, and stopping it."""
     process = subprocess.Popen(
-        node_command(name, out_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        node_command(name, out_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=_default_sigint,
     )
     time.sleep(wait_s)
     process.send_signal(stop)

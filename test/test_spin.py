@@ -56,3 +56,31 @@ def test_a_node_that_cannot_start_says_why_and_exits_1(capsys: pytest.CaptureFix
     assert spin.spin_node(broken, "test", args=[]) == 1
     assert "test: cannot start: parameter model names no file" in capsys.readouterr().err
     assert not rclpy.ok()
+
+
+def test_ctrl_c_while_a_node_module_imports_is_a_clean_stop(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from auglift_ros.nodes import start
+
+    def interrupted_import(name: str) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while numpy, rclpy or onnxruntime load
+
+    monkeypatch.setattr(start.importlib, "import_module", interrupted_import)
+    assert start.lifter_node() == 0
+    assert start.run("no_such_node") == 2
+    assert "unknown node 'no_such_node'" in capsys.readouterr().err
+
+
+def test_node_console_scripts_and_the_runner_start_nodes_through_the_start_module() -> None:
+    from pathlib import Path
+
+    from auglift_ros.nodes import start
+    from auglift_ros.runtime.graph import load_graph
+
+    setup = (Path(__file__).resolve().parents[1] / "setup.py").read_text()
+    for executable in start.EXECUTABLES:
+        assert f'"{executable} = auglift_ros.nodes.start:{executable}"' in setup
+        assert callable(getattr(start, executable))
+    for spec in load_graph(evaluate=True):
+        assert spec.command()[1:4] == ["-m", "auglift_ros.nodes.start", spec.executable]

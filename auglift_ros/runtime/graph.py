@@ -16,6 +16,7 @@ options) to node parameters, so both expose the same settings.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,17 @@ class NodeSpec:
     @property
     def module(self) -> str:
         return f"auglift_ros.nodes.{self.executable}"
+
+    def command(self, namespace: str = "") -> list[str]:
+        """How the pipeline runner and benchmarks start this node: this Python, the module that makes a
+        Ctrl-C during start-up a clean stop (auglift_ros.nodes.start), and the `--ros-args`."""
+        return [
+            sys.executable,
+            "-m",
+            "auglift_ros.nodes.start",
+            self.executable,
+            *self.ros_arguments(namespace),
+        ]
 
     def ros_arguments(self, namespace: str = "") -> list[str]:
         """`--ros-args` for starting this node by hand: name, namespace, remappings, parameters."""

@@ -1,6 +1,6 @@
 """`auglift-ros pipeline`: start the graph of config/pipeline.yaml without `ros2 launch`.
 
-Each node runs in its own child process (`python -m auglift_ros.nodes.<executable>` with the same
+Each node runs in its own child process (`python -m auglift_ros.nodes.start <executable>` with the same
 --ros-args the launch file passes), so a slow detector never blocks the lifter. Ctrl-C (SIGINT) or
 SIGTERM stops every child cleanly, also when the runner was started as a script's background job,
 which inherits SIGINT ignored (as `ros2 launch` and rclpy nodes do, it installs its own handler); if
@@ -55,9 +55,7 @@ def run_pipeline(
     environment = _node_environment()
     try:
         for spec in specs:
-            children[spec.name] = subprocess.Popen(
-                [sys.executable, "-m", spec.module, *spec.ros_arguments(namespace)], env=environment
-            )
+            children[spec.name] = subprocess.Popen(spec.command(namespace), env=environment)
             print(
                 f"[pipeline] started {spec.name} ({spec.executable}, pid {children[spec.name].pid})",
                 flush=True,
