@@ -11,7 +11,7 @@ from auglift_ros.nodes import spin  # noqa: E402
 
 
 def _spin_raising(monkeypatch: pytest.MonkeyPatch, *, shut_down_first: bool) -> None:
-    def spin_once_then_fail(node: Node) -> None:
+    def spin_once_then_fail(node: Node, executor: object = None) -> None:
         if shut_down_first:  # the SIGTERM race: the context goes away under the executor
             rclpy.shutdown()
         raise RuntimeError("failed to initialize wait set: the given context is not valid")
@@ -84,3 +84,22 @@ def test_node_console_scripts_and_the_runner_start_nodes_through_the_start_modul
         assert callable(getattr(start, executable))
     for spec in load_graph(evaluate=True):
         assert spec.command()[1:4] == ["-m", "auglift_ros.nodes.start", spec.executable]
+
+
+def test_a_signal_during_executor_construction_waits_until_it_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import signal
+
+    built = []
+
+    class Executor:
+        def __init__(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C right in the middle of __init__
+            built.append(self)  # unblocked, KeyboardInterrupt would have struck before this line
+
+    monkeypatch.setattr(spin, "SingleThreadedExecutor", Executor)
+    with pytest.raises(KeyboardInterrupt):
+        spin._new_executor()
+    assert len(built) == 1
