@@ -85,7 +85,7 @@ def test_wheel_installs_ament_marker_and_share_files(tmp_path: Path) -> None:
     scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "auglift-ros = auglift_ros.commands.main:main" in scripts
     for node in sorted((ROOT / "auglift_ros" / "nodes").glob("*_node.py")):  # `ros2 run auglift_ros <node>`
-        assert f"{node.stem} = auglift_ros.nodes.{node.stem}:main" in scripts
+        assert f"{node.stem} = auglift_ros.nodes.start:{node.stem}" in scripts  # Ctrl-C-safe start
 
 
 def test_installed_command_is_found_in_an_ament_prefix_as_colcon_installs_it(
