@@ -82,20 +82,8 @@ def test_the_runner_starts_nodes_through_the_start_module() -> None:
         assert spec.executable in start.EXECUTABLES and callable(getattr(start, spec.executable))
 
 
-def test_a_signal_during_executor_construction_waits_until_it_is_built(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import os
-    import signal
-
-    built = []
-
-    class Executor:
-        def __init__(self) -> None:
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C right in the middle of __init__
-            built.append(self)  # unblocked, KeyboardInterrupt would have struck before this line
-
-    monkeypatch.setattr(spin, "SingleThreadedExecutor", Executor)
-    with pytest.raises(KeyboardInterrupt):
-        spin._new_executor()
-    assert len(built) == 1
+def test_an_executor_cut_short_in_its_constructor_is_collected_quietly() -> None:
+    """A Ctrl-C inside rclpy's Executor.__init__ leaves an instance without its attributes; its
+    __del__ must not raise (rclpy's raised AttributeError, printed as a traceback on stop)."""
+    unfinished = spin._Executor.__new__(spin._Executor)
+    unfinished.__del__()
