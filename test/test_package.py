@@ -99,3 +99,23 @@ def test_installed_command_is_found_in_an_ament_prefix_as_colcon_installs_it(
         installed_command("auglift-ros-test-only")  # not executable yet
     script.chmod(0o755)
     assert installed_command("auglift-ros-test-only") == str(script)
+
+
+def test_the_robot_install_picks_wheels_that_exist_on_x86_64_and_on_arm() -> None:
+    """requirements-ros.txt's markers, evaluated for each machine as scripts/check_wheels.py does
+    (which also asks the index for the wheels: no x86_64-only package may reach an ARM robot)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_wheels", ROOT / "scripts" / "check_wheels.py")
+    assert spec is not None and spec.loader is not None
+    check_wheels = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_wheels)
+
+    def names(machine: str) -> set[str]:
+        kept = check_wheels.requirements_for(ROOT / "requirements-ros.txt", machine, "3.12")
+        return {re.split(r"[<>=!~ ]", line, maxsplit=1)[0] for line in kept}
+
+    x86, arm = names("x86_64"), names("aarch64")
+    assert {"mediapipe", "onnxruntime-gpu"} <= x86 and not {"onnxruntime", "opencv-python-headless"} & x86
+    assert {"onnxruntime", "opencv-python-headless"} <= arm and not {"mediapipe", "onnxruntime-gpu"} & arm
+    assert not {"torch", "onnx"} & (x86 | arm)  # training only: requirements-train.txt
