@@ -187,8 +187,10 @@ def depth_image_to_metres(msg: Image) -> np.ndarray:
     if len(msg.data) != msg.step * msg.height:
         raise MessageError(f"depth image data is {len(msg.data)} bytes, expected {msg.step} x {msg.height}")
     dtype = np.dtype(kind).newbyteorder(">" if msg.is_bigendian else "<")
-    rows = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(msg.height, msg.step)
-    depth = rows[:, : msg.width * size].copy().view(dtype).astype(np.float32) * np.float32(scale)
+    rows = np.frombuffer(msg.data, dtype=np.uint8).reshape(msg.height, msg.step)  # a view, no copy
+    depth = rows[:, : msg.width * size].view(dtype).astype(np.float32)  # the one copy
+    if scale != 1.0:
+        depth *= np.float32(scale)
     depth[~(depth > 0)] = np.nan  # zero, negative, NaN: no reading
     return depth
 
