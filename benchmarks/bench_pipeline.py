@@ -18,7 +18,11 @@ Targets on a 2-core machine: the lifter node adds <= 3 ms per frame (pairing, UA
 publishing); the pipeline keeps up with the input rate whenever the detector does.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--source sports2d|pose2sim | --video PATH]
-        [--width 640] [--runs 3] [--frames N] [--large-shm] [--quick]
+        [--width 640] [--runs 3] [--frames N] [--large-shm] [--quick] [--soak-minutes 10]
+
+`--soak-minutes M` replaces the runs by a soak: the video streams over and over for M minutes; every
+30 s a row gives each node's RSS and the frames published, keypoints and skeletons received and lost
+in that half minute. Target (issue 21): RSS growth < 5% from the first minute to the end, nothing lost.
 
 The demo videos come from the sports2d / pose2sim wheels (BSD-3-Clause), fetched once with
 `pip download --no-deps` into --cache; only the video is unpacked.
@@ -467,6 +471,57 @@ def stream(pipeline: Pipeline, images: Sequence[Image], fps: float) -> RunRecord
     return record
 
 
+SOAK_SAMPLE_S = 30.0
+SOAK_GROWTH_LIMIT = 0.05
+"""Soak target (issue 21): each node's RSS grows less than 5% from the first minute to the end."""
+
+
+def rss_mib(pid: int) -> float:
+    """A process's resident set size (MiB) from /proc (Linux); NaN where it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def soak(pipeline: Pipeline, images: Sequence[Image], fps: float, minutes: float) -> bool:
+    """Stream the video over and over for `minutes`, in 30 s chunks; after each, print every node's
+    RSS and the chunk's frames in and out per stage. True when every node's RSS grew less than
+    SOAK_GROWTH_LIMIT from the first minute to the end and no frame was lost."""
+    chunk = max(2, round(SOAK_SAMPLE_S * fps))
+    names = list(pipeline.children)
+    print(f"\nsoak: {minutes:g} min at {fps:g} fps, a row every {SOAK_SAMPLE_S:g} s (RSS MiB)")
+    print(
+        "| t s | " + " | ".join(f"{n} RSS" for n in names) + " | published | keypoints | skeletons | lost |"
+    )
+    print("|---" * (len(names) + 5) + "|")
+    rss: list[list[float]] = []
+    lost_total, index, started = 0, 0, time.monotonic()
+    while time.monotonic() - started < 60.0 * minutes:
+        figs = stream(pipeline, [images[(index + i) % len(images)] for i in range(chunk)], fps).figures
+        index += chunk
+        rss.append([rss_mib(pipeline.children[n].pid) for n in names])
+        lost = int(figs["published"] - figs["skeletons received"])
+        lost_total += lost
+        row = " | ".join(f"{v:.0f}" for v in rss[-1])
+        print(
+            f"| {time.monotonic() - started:.0f} | {row} | {figs['published']:.0f} | "
+            f"{figs['keypoints received']:.0f} | {figs['skeletons received']:.0f} | {lost} |",
+            flush=True,
+        )
+    after_first_minute = rss[min(len(rss) - 1, round(60.0 / SOAK_SAMPLE_S) - 1)]
+    growth = [(end - start) / start for start, end in zip(after_first_minute, rss[-1], strict=True)]
+    print(
+        "RSS growth from the first minute to the end: "
+        + ", ".join(f"{n} {100 * g:+.1f}%" for n, g in zip(names, growth, strict=True))
+        + f" (target < {100 * SOAK_GROWTH_LIMIT:.0f}%); frames lost: {lost_total}"
+    )
+    return all(g < SOAK_GROWTH_LIMIT for g in growth) and lost_total == 0
+
+
 def _processed(values: dict[str, str]) -> int:
     """Frames a node processed: the sum of its outcome counts (not rejections)."""
     return sum(int(v) for k, v in values.items() if k not in NOT_COUNTS and not k.startswith(REJECTED_PREFIX))
@@ -640,6 +695,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="all participants use config/fastdds_large_shm.xml (16 MB shared memory; default 512 KB)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke test: 1 run of 30 frames, 10 warm-up")
+    parser.add_argument(
+        "--soak-minutes",
+        type=float,
+        default=0.0,
+        help="instead of the runs: stream this long, RSS every 30 s",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.warmup_frames = 1, 10
@@ -671,6 +732,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert pipeline.harness is not None
             images = pipeline.harness.prepare(frames)
             warm_up(pipeline, images, args.fps, args.warmup_frames, args.start_timeout)
+            if args.soak_minutes > 0:
+                return 0 if soak(pipeline, images, args.fps, args.soak_minutes) else 1
             runs = []
             for run in range(args.runs):
                 figs = stream(pipeline, images, args.fps).figures
