@@ -132,6 +132,8 @@ def test_train_and_evaluate_commands_end_to_end(tmp_path: Path) -> None:
     assert main(["train", "--config", str(config), "--out", str(tmp_path / "models")]) == 0
     onnx_path = tmp_path / "models" / "tiny_uadd.onnx"
     card = json.loads(onnx_path.with_suffix(".json").read_text())
+    for path in card["data"]["paths"] + card["config"]["data"]["sequences"]:  # portable: no machine paths
+        assert not Path(path).is_absolute() and (Path.cwd() / path).resolve() == Path(data).resolve()
     assert card["input"]["feature_set"] == "uadd" and card["input"]["channels"] == [
         "x",
         "y",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -323,6 +324,12 @@ def _resolve(path: str, base_dir: Path | None) -> str:
     return str(p if p.is_absolute() or base_dir is None else (base_dir / p).resolve())
 
 
+def portable_path(path: str) -> str:
+    """A data path for a model card: relative to the folder the command ran in (the project root, as
+    the README runs it), so no card carries the absolute paths of the machine that trained it."""
+    return os.path.relpath(path) if os.path.isabs(path) else path
+
+
 def sha256_of(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -385,8 +392,13 @@ def model_card(
         "training_seconds": round(seconds, 1),
         "command_seconds": round(seconds + data.get("load_and_simulate_seconds", 0.0), 1),
         "licence": {"code": "Apache-2.0", "weights": data_licences(data.get("sources", []))},
-        "config": job.to_dict(),
+        "config": _portable_config(job.to_dict()),
     }
+
+
+def _portable_config(config: dict[str, Any]) -> dict[str, Any]:
+    config["data"]["sequences"] = [portable_path(p) for p in config["data"]["sequences"]]
+    return config
 
 
 def load_takes(paths: Sequence[str]) -> list[Any]:
@@ -466,7 +478,7 @@ def describe_data(
     how many there were (each has one camera, so this is the number of camera placements)."""
     clips = isinstance(simulated, SimulatedClips)
     return {
-        "paths": list(job.data.sequences),
+        "paths": [portable_path(p) for p in job.data.sequences],
         "sources": sorted({str(getattr(t, "source", "unknown")) for t in takes}),
         "takes": len(takes),
         "held_out_takes": sorted(t.name for t in held_out),
