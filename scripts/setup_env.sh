@@ -20,11 +20,13 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 stamp=.venv/.auglift_requirements.sha256
-want="$(cat requirements.txt requirements-test.txt setup.py | sha256sum | cut -d' ' -f1)"
+want="$(cat requirements.lock setup.py | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[setup] installing pinned dependencies (first run: a few minutes)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-test.txt
+  # requirements.lock: every distribution at an exact version with its hashes (scripts/lock_requirements.sh
+  # compiles it from requirements.txt and requirements-test.txt)
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi

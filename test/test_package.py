@@ -119,3 +119,25 @@ def test_the_robot_install_picks_wheels_that_exist_on_x86_64_and_on_arm() -> Non
     assert {"mediapipe", "onnxruntime-gpu"} <= x86 and not {"onnxruntime", "opencv-python-headless"} & x86
     assert {"onnxruntime", "opencv-python-headless"} <= arm and not {"mediapipe", "onnxruntime-gpu"} & arm
     assert not {"torch", "onnx"} & (x86 | arm)  # training only: requirements-train.txt
+
+
+def test_the_installed_distributions_are_the_locked_versions() -> None:
+    """scripts/setup_env.sh installs requirements.lock with --require-hashes; a venv that drifted from
+    it (a hand-installed upgrade, a lock edited without reinstalling) fails here."""
+    import importlib.metadata
+
+    locked = dict(
+        re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)", (ROOT / "requirements.lock").read_text(), re.M)
+    )
+    assert len(locked) > 100 and "mediapipe" in locked and "opencv-python-headless" not in locked
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    installed = {canonical(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    differing = {
+        name: (version, installed.get(canonical(name)))
+        for name, version in locked.items()
+        if installed.get(canonical(name)) != version
+    }
+    assert not differing, f"installed differs from requirements.lock (locked, installed): {differing}"

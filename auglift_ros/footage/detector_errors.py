@@ -82,7 +82,7 @@ class MaskingDetector(Protocol):
 
 def hide_person(image: np.ndarray, mask: np.ndarray, *, threshold: float = MASK_THRESHOLD) -> np.ndarray:
     """A copy of the image with the masked person painted mid-grey (grown by :data:`MASK_GROW`)."""
-    import cv2  # opencv-python-headless (installed with mediapipe)
+    import cv2  # opencv-contrib-python, installed with mediapipe (headless OpenCV elsewhere)
 
     grow = max(1, round(MASK_GROW * image.shape[0]))
     kernel = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)

@@ -10,7 +10,7 @@ import numpy as np
 
 
 def _capture(path: Path) -> object:
-    import cv2  # opencv-python-headless (installed with mediapipe)
+    import cv2  # opencv-contrib-python, installed with mediapipe (headless OpenCV elsewhere)
 
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
