@@ -32,7 +32,7 @@ def undistort_pixels(
     distortion iteratively; its default of 5 iterations leaves sub-pixel errors near the image
     corners of wide lenses, so this asks for up to ``iterations`` (or a 1e-12 change). NaN pixels stay NaN.
     """
-    import cv2  # opencv-contrib-python, installed with mediapipe (headless OpenCV elsewhere); only this function needs it
+    import cv2  # OpenCV (with mediapipe, or headless): only this function needs it
 
     pixels = np.asarray(pixels, dtype=np.float64)
     if pixels.shape[-1] != 2:
