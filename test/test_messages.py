@@ -122,6 +122,8 @@ def test_camera_matrix_requires_intrinsics() -> None:
     assert camera_matrix(info)[0, 2] == 320.0
     with pytest.raises(MessageError, match="intrinsics"):
         camera_matrix(CameraInfo())
+    with pytest.raises(MessageError, match=r"non-finite values: \[nan"):
+        camera_matrix(CameraInfo(k=[np.nan, 0.0, 320.0, 0.0, 500.0, 240.0, 0.0, 0.0, 1.0]))
 
 
 def test_distortion_coefficients_of_a_camera_info() -> None:

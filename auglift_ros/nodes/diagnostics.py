@@ -12,6 +12,8 @@ from rclpy.node import Node
 from std_msgs.msg import Header
 
 REJECTED_PREFIX = "rejected: "
+LOG_EVERY_S = 5.0
+"""The same dropped-frame message is logged at most this often."""
 
 
 def float_range(low: float, high: float) -> list[FloatingPointRange]:
@@ -82,13 +84,20 @@ class NodeDiagnostics:
         self.warn = False
         self._node = node
         self._name = f"{node.get_name()}: {role}"
+        self._logged: dict[str, float] = {}  # message -> when it was last logged (time.monotonic)
         self._publisher = node.create_publisher(DiagnosticArray, "/diagnostics", 1)
         node.create_timer(node.get_parameter("diagnostics_period").value, self._publish)
 
     def drop(self, what: str, error: Exception) -> None:
-        """Count a dropped frame under its error's type and log why (at most every 5 s)."""
+        """Count a dropped frame under its error's type and log why: each distinct problem at once,
+        the same problem again at most every LOG_EVERY_S (a bad stream at 30 fps must not flood the
+        log, and one bad frame must not hide the next, different one)."""
         self.stats.rejected(type(error).__name__)
-        self._node.get_logger().warning(f"dropped {what}: {error}", throttle_duration_sec=5.0)
+        text = f"dropped {what}: {error}"
+        now = time.monotonic()
+        if now - self._logged.get(text, -np.inf) >= LOG_EVERY_S:
+            self._logged[text] = now
+            self._node.get_logger().warning(text)
 
     def _publish(self) -> None:
         header = Header(stamp=self._node.get_clock().now().to_msg())

@@ -270,8 +270,12 @@ def camera_info_message(
 def camera_matrix(info: CameraInfo) -> np.ndarray:
     """The 3x3 intrinsic matrix K of a CameraInfo; MessageError if it is unset (all zeros)."""
     k = np.asarray(info.k, dtype=np.float64).reshape(3, 3)
-    if not np.isfinite(k).all() or k[0, 0] <= 0 or k[1, 1] <= 0:
-        raise MessageError("camera_info has no valid intrinsics (K has non-positive focal lengths)")
+    if not np.isfinite(k).all():
+        raise MessageError(f"camera_info K has non-finite values: {k.ravel().tolist()}")
+    if k[0, 0] <= 0 or k[1, 1] <= 0:
+        raise MessageError(
+            f"camera_info has no valid intrinsics (K has non-positive focal lengths): {k.ravel().tolist()}"
+        )
     return k
 
 
