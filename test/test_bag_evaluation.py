@@ -299,3 +299,27 @@ def test_player_waits_until_every_message_is_acknowledged(simulated_bag: Path) -
         assert len(received) == 2 * FRAMES
     finally:
         rclpy.shutdown(context=context)
+
+
+def test_playback_stops_promptly_whatever_the_gap_to_the_next_message(tmp_path: Path) -> None:
+    """A bag whose second message is an hour after the first (the demo once logged markers at log
+    time 0, 31.7 years before its frames): asked to stop, playback returns at once."""
+    import rclpy
+    from std_msgs.msg import String
+
+    from auglift_ros.bags.io import BagWriter
+    from auglift_ros.bags.player import STOP_CHECK_S, BagPlayer
+
+    with BagWriter(tmp_path / "gap", "mcap") as bag:
+        bag.write("/gap_test", String(data="now"), 10**9)
+        bag.write("/gap_test", String(data="in an hour"), 10**9 + 3600 * 10**9)
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        player = BagPlayer(rclpy.create_node("gap_player", context=context), tmp_path / "gap")
+        asked = time.monotonic() + 0.5
+        started = time.monotonic()
+        assert player.play(progress=False, stop=lambda: time.monotonic() > asked) == 1
+        assert time.monotonic() - started < 0.5 + 3 * STOP_CHECK_S
+    finally:
+        rclpy.shutdown(context=context)

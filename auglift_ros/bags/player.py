@@ -33,6 +33,10 @@ from auglift_ros.runtime.graph import fastdds_profile_environment
 PLAYER_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
 
+STOP_CHECK_S = 0.1
+"""While waiting for a message's log time, playback checks this often whether it should stop."""
+
+
 class BagPlayer:
     """Publishers for a bag's topics on node, and the paced playback."""
 
@@ -43,6 +47,7 @@ class BagPlayer:
             raise ValueError(f"playback rate must be positive, got {rate}")
         self.path = Path(path)
         self.rate = rate
+        self._context = node.context
         available = bag_topics(self.path)
         wanted = list(available) if topics is None else list(topics)
         missing = sorted(set(wanted) - set(available))
@@ -74,6 +79,11 @@ class BagPlayer:
             if not publisher.wait_for_all_acked(Duration(seconds=max(0.0, deadline - time.monotonic())))
         ]
 
+    def _stopping(self, stop: Callable[[], bool]) -> bool:
+        """The caller asked to stop, or the node's context shut down (rclpy's SIGINT / SIGTERM
+        handlers do that)."""
+        return stop() or not self._context.ok()
+
     def play(self, *, progress: bool = True, stop: Callable[[], bool] = lambda: False) -> int:
         """Publish every message at its log time / rate after the first; the number published."""
         published = 0
@@ -85,13 +95,13 @@ class BagPlayer:
             unit="msg",
             disable=not progress,
         ):
-            if stop():
-                break
             if first_log is None:
                 first_log, started = message.log_time_ns, time.monotonic()
-            delay = started + (message.log_time_ns - first_log) / 1e9 / self.rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+            due = started + (message.log_time_ns - first_log) / 1e9 / self.rate
+            while time.monotonic() < due and not self._stopping(stop):  # any gap stays stoppable
+                time.sleep(min(STOP_CHECK_S, due - time.monotonic()))
+            if self._stopping(stop):
+                break
             self._publishers[message.topic].publish(message.msg)
             published += 1
         return published

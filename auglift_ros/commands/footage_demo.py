@@ -168,13 +168,14 @@ def run_demo(out_dir: str | Path, *, depth_model: str | None = None, max_frames:
         def keep(frame: LiftedFrame) -> None:
             nonlocal lifted
             header = frame.keypoints_msg.header
-            world[stamp_of(frame.keypoints_msg)] = most_confident_person(detector.last)[2]
-            output.write(topics.keypoints, frame.keypoints_msg)
+            stamp = stamp_of(frame.keypoints_msg)  # every message of a frame is logged at its stamp
+            world[stamp] = most_confident_person(detector.last)[2]
+            output.write(topics.keypoints, frame.keypoints_msg, stamp)
             skeletons, markers = lifted_messages(
                 header, frame.result, frame.confidence, node_defaults["marker_lifetime"]
             )
-            output.write(topics.skeletons, skeletons)
-            output.write(topics.markers, markers)
+            output.write(topics.skeletons, skeletons, stamp)
+            output.write(topics.markers, markers, stamp)  # a MarkerArray has no header of its own
             lifted += 1
 
         try:
