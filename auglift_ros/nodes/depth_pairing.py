@@ -77,7 +77,6 @@ class StampPairing:
         self._waiting: collections.deque[_Waiting] = collections.deque()
         self._keypoint_stamps: collections.deque[int] = collections.deque(maxlen=COVERAGE_FRAMES)
         self._depth_stamps: collections.deque[int] = collections.deque(maxlen=4 * COVERAGE_FRAMES)
-        self._depth_seen = False
 
     @property
     def waiting(self) -> int:
@@ -91,14 +90,13 @@ class StampPairing:
     def add_keypoints(self, msg: PointCloud2, now_ns: int) -> list[PairedFrame]:
         stamp = stamp_ns(msg.header)
         waits = self._expects_own_depth()
-        if self._depth_seen:
+        if self._depth_stamps:  # only frames since depth was first received count
             self._keypoint_stamps.append(stamp)
         self._waiting.append(_Waiting(msg, stamp, now_ns + self.wait_ns if waits else now_ns))
         return self.expire(now_ns)
 
     def add_depth(self, msg: Image, now_ns: int) -> list[PairedFrame]:
         """Call after the image is in the buffer ``within`` reads."""
-        self._depth_seen = True
         self._depth_stamps.append(stamp_ns(msg.header))
         return self.expire(now_ns)
 
@@ -124,7 +122,7 @@ class StampPairing:
         return min(candidates, key=lambda m: abs(stamp_ns(m.header) - stamp), default=None)
 
     def _expects_own_depth(self) -> bool:
-        if self.wait_ns <= 0 or not self._depth_seen:
+        if self.wait_ns <= 0 or not self._depth_stamps:
             return False
         if not self._keypoint_stamps:
             return True
